@@ -1,0 +1,1 @@
+"""Warroom: an incident-response ChatOps bot for Slack."""

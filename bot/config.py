@@ -1,0 +1,186 @@
+"""Settings from the environment and the incident policy from YAML, validated at start."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.severity import CODES, SeverityLevel
+
+
+class ConfigError(Exception):
+    """A bad setting; its message is one line naming the key and what is allowed."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    slack_bot_token: str = ""
+    slack_signing_secret: str = ""
+    slack_app_token: str = ""  # set: Socket Mode instead of HTTP
+    slack_api_url: str = "https://slack.com/api/"
+    database_url: str = ""  # empty: SQLite file in data_dir
+    redis_url: str = ""
+    host: str = "0.0.0.0"
+    port: Annotated[int, Field(ge=1, le=65535)] = 3000
+    warroom_config: str = ""  # path of the policy YAML
+    warroom_data_dir: str = "data"
+    log_level: str = "INFO"
+    effect_workers: Annotated[int, Field(ge=1, le=256)] = 16
+
+    @field_validator("database_url")
+    @classmethod
+    def _db_scheme(cls, v: str) -> str:
+        if v and not v.startswith(("sqlite", "postgresql+psycopg://")):
+            raise ValueError("use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB (psycopg 3)")
+        return v
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, v: str) -> str:
+        if v.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("allowed: DEBUG, INFO, WARNING, ERROR")
+        return v.upper()
+
+    @property
+    def socket_mode(self) -> bool:
+        return bool(self.slack_app_token)
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        Path(self.warroom_data_dir).mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{Path(self.warroom_data_dir).resolve() / 'warroom.db'}"
+
+
+class SeverityPolicy(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    label: str
+    respond_minutes: Annotated[int, Field(gt=0)]
+    resolve_minutes: Annotated[int, Field(gt=0)]
+    update_minutes: Annotated[int, Field(ge=0)] = 0  # 0: no cadence
+    responders: list[str] = []
+    mirror_updates: bool = False
+
+    @field_validator("responders")
+    @classmethod
+    def _user_ids(cls, v: list[str]) -> list[str]:
+        for u in v:
+            if not (u[:1] in ("U", "W") and u[1:].isalnum()):
+                raise ValueError(f"'{u}' is not a Slack user id (like U012ABCDEF)")
+        return v
+
+
+def _default_severities() -> dict[str, SeverityPolicy]:
+    # From the runbooks: response and resolution SLAs; updates every 30 min for P0/P1, hourly P2.
+    return {
+        "P0": SeverityPolicy(
+            label="Critical",
+            respond_minutes=15,
+            resolve_minutes=120,
+            update_minutes=30,
+            mirror_updates=True,
+        ),
+        "P1": SeverityPolicy(
+            label="High",
+            respond_minutes=60,
+            resolve_minutes=480,
+            update_minutes=30,
+            mirror_updates=True,
+        ),
+        "P2": SeverityPolicy(
+            label="Medium", respond_minutes=240, resolve_minutes=1440, update_minutes=60
+        ),
+        "P3": SeverityPolicy(
+            label="Low", respond_minutes=1440, resolve_minutes=10080, update_minutes=0
+        ),
+    }
+
+
+class Policy(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    timezone: str = "UTC"
+    announcement_channel: str = "incidents"  # a channel name or id
+    channel_prefix: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,19}$")] = "incident"
+    severities: dict[str, SeverityPolicy] = Field(default_factory=_default_severities)
+    declare_dedupe_seconds: Annotated[int, Field(ge=0, le=86400)] = 300
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown timezone '{v}' (use an IANA name like Europe/Berlin)"
+            ) from None
+        return v
+
+    @field_validator("severities")
+    @classmethod
+    def _all_levels(cls, v: dict[str, SeverityPolicy]) -> dict[str, SeverityPolicy]:
+        if sorted(v) != list(CODES):
+            raise ValueError(f"must define exactly {', '.join(CODES)} (got {', '.join(sorted(v))})")
+        return v
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def level(self, code: str) -> SeverityLevel:
+        s = self.severities[code]
+        return SeverityLevel(
+            code=code,
+            label=s.label,
+            respond=timedelta(minutes=s.respond_minutes),
+            resolve=timedelta(minutes=s.resolve_minutes),
+            update_every=timedelta(minutes=s.update_minutes) if s.update_minutes else None,
+            responders=tuple(s.responders),
+            mirror_updates=s.mirror_updates,
+        )
+
+
+def _one_line(err: ValidationError, source: str) -> str:
+    e = err.errors()[0]
+    key = ".".join(str(p) for p in e["loc"]) or "(top level)"
+    msg = e["msg"].removeprefix("Value error, ")
+    more = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
+    return f"{source}: {key}: {msg}{more}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as err:
+        e = err.errors()[0]
+        key = str(e["loc"][0]).upper() if e["loc"] else "?"
+        msg = e["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"environment: {key}: {msg}") from None
+
+
+def load_policy(path: str | None) -> Policy:
+    if not path:
+        return Policy()
+    p = Path(path)
+    try:
+        raw = yaml.safe_load(p.read_text()) or {}
+    except FileNotFoundError:
+        raise ConfigError(f"WARROOM_CONFIG: file not found: {path}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"WARROOM_CONFIG ({path}){where}: not valid YAML") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"WARROOM_CONFIG ({path}): top level must be a mapping of keys")
+    try:
+        return Policy(**raw)
+    except ValidationError as err:
+        raise ConfigError(_one_line(err, f"WARROOM_CONFIG ({path})")) from None

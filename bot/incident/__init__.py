@@ -1,0 +1,1 @@
+"""The incident domain: declaration, lifecycle, war-room bookkeeping."""

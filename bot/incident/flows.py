@@ -1,0 +1,264 @@
+"""Orchestration after the acknowledgement: open the war room, and tell Slack what changed.
+
+Flows call the chat port; each step's result is stored so a retry resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import Future
+from datetime import timedelta
+from typing import Any
+
+from bot import messages
+from bot.chat import ChatError
+from bot.incident import service, timeline
+from bot.incident.lifecycle import Change
+from bot.incident.naming import channel_name
+from bot.models import Incident
+from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+SETUP_LEASE = timedelta(seconds=60)
+MAX_NAME_SUFFIX = 5
+
+
+def open_war_room(rt: Runtime, incident_id: int, response_url: str | None = None) -> bool:
+    """Create or finish the war room; True when it is ready. Safe to call again after failure."""
+    with rt.db.session() as s:
+        if not service.claim_setup(s, incident_id, rt.now(), SETUP_LEASE):
+            return False  # ready already, or another worker is on it
+        inc = service.by_id(s, incident_id)
+    try:
+        _setup(rt, inc)
+        return True
+    except ChatError as e:
+        _setup_failed(rt, inc, e, response_url)
+        return False
+
+
+def _save(
+    rt: Runtime, incident_id: int, kind: str | None = None, text: str = "", **values: Any
+) -> None:
+    with rt.db.session() as s:
+        inc = service.by_id(s, incident_id)
+        for k, v in values.items():
+            setattr(inc, k, v)
+        if kind:
+            timeline.record(s, inc, kind, at=rt.now(), actor=rt.chat.bot_user_id, text=text)
+
+
+def _create_channel(rt: Runtime, inc: Incident) -> None:
+    for suffix in range(MAX_NAME_SUFFIX + 1):
+        name = channel_name(rt.policy.channel_prefix, inc.day, inc.seq, inc.slug, suffix)
+        try:
+            cid = rt.chat.create_channel(name)
+        except ChatError as e:
+            if e.code != "name_taken":
+                raise
+            # Ours from an attempt that died before saving? The name is unique to this incident.
+            ch = rt.chat.find_channel(name)
+            if ch and ch.get("creator") == rt.chat.bot_user_id and not ch.get("is_archived"):
+                cid = ch["id"]
+            else:
+                continue
+        inc.channel_id, inc.channel_name = cid, name
+        _save(
+            rt,
+            inc.id,
+            "war_room_created",
+            f"War room #{name} created",
+            channel_id=cid,
+            channel_name=name,
+        )
+        return
+    raise ChatError("conversations.create", "name_taken")
+
+
+def _setup(rt: Runtime, inc: Incident) -> None:
+    if inc.channel_id is None:
+        _create_channel(rt, inc)
+    level = rt.policy.level(inc.severity)
+    ch = inc.channel_id
+    assert ch is not None
+    jobs: dict[str, Future[Any]] = {}
+    jobs["topic"] = rt.fanout.submit(rt.chat.set_topic, ch, messages.topic(inc))
+    jobs["purpose"] = rt.fanout.submit(
+        rt.chat.set_purpose, ch, f"War room for {inc.number}: {inc.title}"
+    )
+    if not inc.invited:
+        jobs["invite"] = rt.fanout.submit(rt.chat.invite, ch, [inc.reporter_id, *level.responders])
+    if inc.alert_ts is None:
+        text, blocks = messages.alert(
+            inc, level, rt.policy.tz, messages.next_update_due(inc, level)
+        )
+        jobs["alert"] = rt.fanout.submit(rt.chat.post, ch, text, blocks)
+    if inc.announce_ts is None:
+        text, blocks = messages.announcement(inc, level)
+        announce_to = rt.chat.channel_id(rt.policy.announcement_channel)
+        jobs["announce"] = rt.fanout.submit(rt.chat.post, announce_to, text, blocks)
+
+    failure: ChatError | None = None
+    results: dict[str, Any] = {}
+    for name, job in jobs.items():
+        try:
+            results[name] = job.result()
+        except ChatError as e:
+            if name in ("topic", "purpose"):  # cosmetic: note it and carry on
+                log.warning("war room %s: %s failed: %s", inc.number, name, e.code)
+            else:
+                failure = failure or e
+    values: dict[str, Any] = {}
+    if "invite" in results:
+        values["invited"] = True
+    if "alert" in results:
+        values["alert_ts"] = inc.alert_ts = results["alert"]
+    if "announce" in results:
+        values["announce_ts"] = inc.announce_ts = results["announce"]
+    if values:
+        _save(rt, inc.id, **values)
+    if failure:
+        raise failure
+    if not inc.alert_pinned:
+        assert inc.alert_ts is not None
+        rt.chat.pin(ch, inc.alert_ts)
+    who = ", ".join(f"<@{u}>" for u in dict.fromkeys([inc.reporter_id, *level.responders]))
+    _save(
+        rt,
+        inc.id,
+        "war_room_ready",
+        f"War room ready: alert posted and pinned, announced in #{rt.policy.announcement_channel}, "
+        f"invited {who}",
+        alert_pinned=True,
+        ready_at=rt.now(),
+        setup_error=None,
+        setup_claim_until=None,
+    )
+
+
+def _setup_failed(rt: Runtime, inc: Incident, err: ChatError, response_url: str | None) -> None:
+    reason = _plain(err)
+    _save(
+        rt,
+        inc.id,
+        "war_room_failed",
+        f"War room setup failed: {reason}",
+        setup_error=reason,
+        setup_claim_until=None,
+    )
+    text = (
+        f":warning: Incident *{inc.number}* ({inc.title}) is recorded, but setting up its war "
+        f"room failed: {reason}. Press *Retry* or type `/incident retry {inc.number}`."
+    )
+    blocks = [
+        messages.section(text),
+        messages.actions("setup_retry", messages.button("Retry", "retry_setup", str(inc.id))),
+    ]
+    _tell(rt, inc.reporter_id, inc.origin_channel_id, response_url, text, blocks)
+
+
+def _plain(err: ChatError) -> str:
+    known = {
+        "name_taken": "every channel name for it is taken",
+        "invalid_auth": "Slack rejected the bot token (check SLACK_BOT_TOKEN)",
+        "not_in_channel": "the bot is not a member of the channel",
+        "channel_not_found": "a channel was not found (check announcement_channel in the policy)",
+        "ratelimited": "Slack is rate-limiting us",
+    }
+    for code, words in known.items():
+        if err.code.startswith(code):
+            return f"{words} ({err.method})"
+    return f"Slack answered `{err.code}` to {err.method}"
+
+
+def _tell(
+    rt: Runtime,
+    user: str,
+    channel: str,
+    response_url: str | None,
+    text: str,
+    blocks: list[dict[str, Any]] | None = None,
+) -> None:
+    try:
+        if response_url:
+            rt.chat.respond(response_url, text, blocks)
+        elif channel:
+            rt.chat.ephemeral(channel, user, text, blocks)
+    except ChatError as e:
+        log.error("could not tell %s: %s", user, e)
+
+
+def apply_change(rt: Runtime, change: Change, response_url: str | None = None) -> None:
+    """Tell the war room (and the incidents channel where the policy says) what changed."""
+    inc = change.incident
+    if inc.channel_id is None:
+        return
+    level = rt.policy.level(inc.severity)
+    tz = rt.policy.tz
+    try:
+        _announce_change(rt, change, level, tz)
+        if change.kind != "note" and change.kind != "update":
+            rt.chat.set_topic(inc.channel_id, messages.topic(inc))
+            _refresh_alert(rt, inc)
+        if change.kind == "role" and change.after:
+            rt.chat.invite(inc.channel_id, [change.after])
+    except ChatError as e:
+        _tell(
+            rt,
+            change.actor or inc.reporter_id,
+            inc.channel_id,
+            response_url,
+            f":warning: Recorded on the timeline, but posting it to Slack failed: {_plain(e)}.",
+        )
+
+
+def _refresh_alert(rt: Runtime, inc: Incident) -> None:
+    if inc.alert_ts and inc.channel_id:
+        level = rt.policy.level(inc.severity)
+        text, blocks = messages.alert(
+            inc, level, rt.policy.tz, messages.next_update_due(inc, level)
+        )
+        rt.chat.update(inc.channel_id, inc.alert_ts, text, blocks)
+
+
+def _mirror(rt: Runtime, inc: Incident, text: str, blocks: list[dict[str, Any]], what: str) -> None:
+    target = rt.chat.channel_id(rt.policy.announcement_channel)
+    rt.chat.post(target, text, blocks)
+    _save(rt, inc.id, "bot_post", f"{what} posted to #{rt.policy.announcement_channel}")
+
+
+def _announce_change(rt: Runtime, change: Change, level: Any, tz: Any) -> None:
+    inc, ch, actor = change.incident, change.incident.channel_id, change.actor
+    assert ch is not None
+    nxt = messages.next_update_due(inc, level)
+    if change.kind == "update" or (change.kind == "status" and change.text):
+        text, blocks = messages.status_update(inc, level, change.text, actor or "", tz, nxt)
+        rt.chat.post(ch, text, blocks)
+        if level.mirror_updates:
+            _mirror(rt, inc, text, blocks, "Status update")
+        return
+    if change.kind == "resolved":
+        text, blocks = messages.resolution(inc, level, tz)
+        rt.chat.post(ch, text, blocks)
+        _mirror(rt, inc, text, blocks, "Resolution")
+        return
+    lines = {
+        "status": f":arrows_counterclockwise: <@{actor}> changed the status: "
+        f"*{change.before}* → *{change.after}*",
+        "severity": f":rotating_light: <@{actor}> changed the severity: "
+        f"*{change.before}* → *{change.after}*",
+        "role": f":bust_in_silhouette: <@{change.after}> is now the *{change.text}*"
+        + (f" (assigned by <@{actor}>)" if actor != change.after else ""),
+        "note": f":memo: Note from <@{actor}>: {change.text}",
+        "reopened": f":leftwards_arrow_with_hook: <@{actor}> reopened the incident; status *investigating*.",
+    }
+    line = lines.get(change.kind)
+    if line:
+        rt.chat.post(ch, line, [messages.section(line)])
+    if change.kind == "severity":
+        rt.chat.invite(ch, list(level.responders))
+        text = f"{messages.EMOJI.get(inc.severity, '')} {inc.number} {inc.title}: severity {change.before} → {change.after} · <#{ch}>"
+        _mirror(rt, inc, text, [messages.section(text)], "Severity change")
+    elif change.kind == "reopened":
+        text = f":leftwards_arrow_with_hook: {inc.number} {inc.title} was reopened · <#{ch}>"
+        _mirror(rt, inc, text, [messages.section(text)], "Reopening")

@@ -1,0 +1,150 @@
+"""One function per thing a person does to an incident, each in one transaction.
+
+Handlers call these; they never open sessions or query themselves.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot.incident import service, timeline
+from bot.incident.lifecycle import Change
+from bot.incident.service import Declared, IncidentError
+from bot.models import Incident, ProcessedEvent
+from bot.runtime import Runtime
+
+_NUMBER = re.compile(r"^(?:INC-)?(\d{4}-\d{2}-\d{2})-(\d{1,4})$", re.IGNORECASE)
+
+
+def declare(
+    rt: Runtime,
+    *,
+    title: str,
+    severity: str,
+    impact: str,
+    reporter: str,
+    team_id: str,
+    channel: str,
+    source_link: str = "",
+) -> Declared:
+    now = rt.now()
+    window = timedelta(seconds=rt.policy.declare_dedupe_seconds)
+    key = service.fingerprint(team_id, reporter, service.validate_title(title))
+    first = rt.once.claim("declare:" + key, min(rt.policy.declare_dedupe_seconds, 60) or 1)
+    with rt.db.session() as s:
+        if not first:
+            # Redis saw this fingerprint a moment ago: answer from the database, create nothing.
+            existing = service.find_guarded(s, key)
+            if existing is None:
+                raise IncidentError(
+                    "This incident is already being declared; it will appear in a moment."
+                )
+            return Declared(existing, duplicate=True)
+        return service.declare(
+            s,
+            title=title,
+            severity=severity,
+            impact=impact,
+            reporter=reporter,
+            team_id=team_id,
+            origin_channel=channel,
+            now=now,
+            tz_day=now.astimezone(rt.policy.tz),
+            dedupe_window=window,
+            source_link=source_link,
+        )
+
+
+def in_war_room(rt: Runtime, channel_id: str, fn: Callable[..., Change], *args: Any) -> Change:
+    """Apply a lifecycle change to the incident whose war room this channel is."""
+    with rt.db.session() as s:
+        inc = service.by_channel(s, channel_id)
+        if inc is None:
+            raise IncidentError(
+                "This command works inside an incident's war room. "
+                "`/incident list` shows the open incidents and their channels."
+            )
+        return fn(s, inc, *args, rt.now())
+
+
+def on_incident(rt: Runtime, incident_id: int, fn: Callable[..., Change], *args: Any) -> Change:
+    with rt.db.session() as s:
+        return fn(s, service.by_id(s, incident_id), *args, rt.now())
+
+
+def find_in_war_room(rt: Runtime, channel_id: str) -> Incident:
+    with rt.db.session() as s:
+        inc = service.by_channel(s, channel_id)
+    if inc is None:
+        raise IncidentError("This channel is not an incident's war room. Try `/incident list`.")
+    return inc
+
+
+def get(rt: Runtime, incident_id: int) -> Incident:
+    with rt.db.session() as s:
+        return service.by_id(s, incident_id)
+
+
+def by_number(rt: Runtime, number: str) -> Incident:
+    m = _NUMBER.match(number.strip())
+    if not m:
+        raise IncidentError(f"`{number}` is not an incident number; they look like 2026-11-22-001.")
+    day, seq = datetime.strptime(m.group(1), "%Y-%m-%d").date(), int(m.group(2))
+    with rt.db.session() as s:
+        inc = s.query(Incident).filter_by(day=day, seq=seq).one_or_none()
+    if inc is None:
+        raise IncidentError(f"There is no incident {m.group(1)}-{seq:03d}.")
+    return inc
+
+
+def open_incidents(rt: Runtime, include_resolved: bool = False) -> list[Incident]:
+    with rt.db.session() as s:
+        return service.listing(s, include_resolved=include_resolved)
+
+
+def seen_event(rt: Runtime, event_id: str) -> bool:
+    """A cheap early check so a redelivered event costs no Slack calls; not the guard itself."""
+    if not event_id:
+        return False
+    if not rt.once.claim("event:" + event_id, 3600):
+        return True
+    with rt.db.session() as s:
+        return s.get(ProcessedEvent, event_id) is not None
+
+
+def capture_message(
+    rt: Runtime,
+    *,
+    event_id: str,
+    channel_id: str,
+    ts: str,
+    actor: str,
+    how: str,
+    text: str,
+    author: str | None,
+    permalink: str | None,
+) -> bool:
+    """Put a pinned or :pushpin:-ed message on the timeline once, at the message's own time."""
+    with rt.db.session() as s:
+        if event_id and not service.claim_event(s, event_id, rt.now()):
+            return False  # same transaction as the capture: a crash in between loses nothing
+        inc = service.by_channel(s, channel_id)
+        if inc is None:
+            return False
+        if how == "pin" and ts == inc.alert_ts:
+            return False  # the bot's own alert; its pin is already recorded as setup
+        at = datetime.fromtimestamp(float(ts), UTC)
+        return timeline.capture_once(
+            s,
+            inc,
+            source_key=f"msg:{ts}",
+            kind="pinned" if how == "pin" else "pushpin",
+            at=at,
+            recorded_at=rt.now(),
+            actor=actor,
+            text=text,
+            data={"author": author, "ts": ts, "permalink": permalink, "via": how},
+        )

@@ -1,0 +1,202 @@
+"""Plain database operations on incidents: declare, find, list. Each takes the caller's session."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.errors import UserError
+from bot.incident import timeline
+from bot.incident.naming import slugify
+from bot.incident.states import RESOLVED
+from bot.models import DeclareGuard, Incident, ProcessedEvent
+
+MAX_TITLE = 150
+
+
+class IncidentError(UserError):
+    """Something a responder asked for that cannot be done; the message says what to do."""
+
+
+@dataclass
+class Declared:
+    incident: Incident
+    duplicate: bool  # True: a repeat of a declaration already made; nothing new was created
+
+
+def validate_title(title: str) -> str:
+    t = " ".join(title.split())
+    if not t:
+        raise IncidentError(
+            "An incident needs a title, e.g. `/incident declare P1 Checkout API returns 500s`."
+        )
+    if not any(ch.isalnum() for ch in t):
+        raise IncidentError(
+            "The title needs at least one word or number that says what is broken, "
+            "e.g. `/incident declare P1 Checkout API returns 500s`."
+        )
+    if len(t) > MAX_TITLE:
+        raise IncidentError(
+            f"The title is {len(t)} characters; keep it under {MAX_TITLE} and put the details "
+            "in the impact or a note (`/incident note …`)."
+        )
+    return t
+
+
+def fingerprint(team_id: str, user_id: str, title: str) -> str:
+    norm = " ".join(title.casefold().split())
+    return hashlib.sha256(f"{team_id}\x1f{user_id}\x1f{norm}".encode()).hexdigest()
+
+
+def _claim_guard(
+    session: Session, key: str, now: datetime, window: timedelta
+) -> DeclareGuard | None:
+    """Take the declaration fingerprint; None means an unexpired one already exists."""
+    try:
+        with session.begin_nested():
+            guard = DeclareGuard(key=key, incident_id=None, expires_at=now + window)
+            session.add(guard)
+            session.flush()
+        return guard
+    except IntegrityError:
+        pass
+    # The key exists: take it over only if it has expired, atomically.
+    res = session.execute(
+        update(DeclareGuard)
+        .where(DeclareGuard.key == key, DeclareGuard.expires_at <= now)
+        .values(expires_at=now + window, incident_id=None)
+    )
+    if res.rowcount == 1:  # type: ignore[attr-defined]
+        return session.get(DeclareGuard, key, populate_existing=True)
+    return None
+
+
+def find_guarded(session: Session, key: str) -> Incident | None:
+    guard = session.get(DeclareGuard, key)
+    if guard is None or guard.incident_id is None:
+        return None
+    return session.get(Incident, guard.incident_id)
+
+
+def declare(
+    session: Session,
+    *,
+    title: str,
+    severity: str,
+    impact: str,
+    reporter: str,
+    team_id: str,
+    origin_channel: str,
+    now: datetime,
+    tz_day: datetime,
+    dedupe_window: timedelta,
+    source_link: str = "",
+) -> Declared:
+    title = validate_title(title)
+    key = fingerprint(team_id, reporter, title)
+    guard = _claim_guard(session, key, now, dedupe_window)
+    if guard is None:
+        existing = find_guarded(session, key)
+        if existing is None:
+            raise IncidentError(
+                "This incident is already being declared; it will appear in a moment."
+            )
+        return Declared(existing, duplicate=True)
+
+    day = tz_day.date()
+    for _ in range(20):
+        seq = (session.scalar(select(func.max(Incident.seq)).where(Incident.day == day)) or 0) + 1
+        inc = Incident(
+            day=day,
+            seq=seq,
+            title=title,
+            slug=slugify(title),
+            severity=severity,
+            status="investigating",
+            impact=impact.strip(),
+            team_id=team_id,
+            reporter_id=reporter,
+            origin_channel_id=origin_channel,
+            source_link=source_link,
+            declared_at=now,
+        )
+        try:
+            with session.begin_nested():
+                session.add(inc)
+                session.flush()
+            break
+        except IntegrityError:  # another replica took this number; take the next
+            continue
+    else:
+        raise IncidentError("Could not allocate an incident number; please try again.")
+    guard.incident_id = inc.id
+    timeline.record(
+        session,
+        inc,
+        "declared",
+        at=now,
+        actor=reporter,
+        text=f"{severity} declared: {title}",
+        data={"severity": severity, "impact": inc.impact, "source": source_link or None},
+    )
+    return Declared(inc, duplicate=False)
+
+
+def by_channel(session: Session, channel_id: str) -> Incident | None:
+    return session.scalar(select(Incident).where(Incident.channel_id == channel_id))
+
+
+def by_id(session: Session, incident_id: int) -> Incident:
+    inc = session.get(Incident, incident_id)
+    if inc is None:
+        raise IncidentError(f"No incident with id {incident_id}.")
+    return inc
+
+
+def listing(session: Session, *, include_resolved: bool = False, limit: int = 20) -> list[Incident]:
+    q = select(Incident).order_by(Incident.declared_at.desc(), Incident.id.desc()).limit(limit)
+    if not include_resolved:
+        q = q.where(Incident.status != RESOLVED)
+    return list(session.scalars(q))
+
+
+def unfinished_setups(session: Session, now: datetime) -> list[int]:
+    """Incidents whose war room is not ready and that nobody is setting up right now."""
+    return list(
+        session.scalars(
+            select(Incident.id).where(
+                Incident.ready_at.is_(None),
+                (Incident.setup_claim_until.is_(None)) | (Incident.setup_claim_until < now),
+            )
+        )
+    )
+
+
+def claim_setup(session: Session, incident_id: int, now: datetime, lease: timedelta) -> bool:
+    """Atomically take the right to run war-room setup; one runner per incident at a time."""
+    res = session.execute(
+        update(Incident)
+        .where(
+            Incident.id == incident_id,
+            Incident.ready_at.is_(None),
+            (Incident.setup_claim_until.is_(None)) | (Incident.setup_claim_until < now),
+        )
+        .values(setup_claim_until=now + lease)
+    )
+    return res.rowcount == 1  # type: ignore[attr-defined]
+
+
+def claim_event(session: Session, event_id: str, now: datetime) -> bool:
+    """True the first time an Events API delivery is seen."""
+    try:
+        with session.begin_nested():
+            session.add(ProcessedEvent(event_id=event_id, received_at=now))
+            session.flush()
+        return True
+    except IntegrityError:
+        return False

@@ -1,0 +1,98 @@
+"""The tables: incidents, their timeline, and the guards that make side effects happen once."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from bot.db import Base, UTCDateTime
+
+
+class Incident(Base):
+    __tablename__ = "incidents"
+    __table_args__ = (UniqueConstraint("day", "seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    seq: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(60), default="")
+    severity: Mapped[str] = mapped_column(String(2))
+    status: Mapped[str] = mapped_column(String(16), default="investigating")
+    impact: Mapped[str] = mapped_column(Text, default="")
+    summary: Mapped[str] = mapped_column(Text, default="")
+    team_id: Mapped[str] = mapped_column(String(32), default="")
+    reporter_id: Mapped[str] = mapped_column(String(32))
+    lead_id: Mapped[str | None] = mapped_column(String(32))
+    comms_id: Mapped[str | None] = mapped_column(String(32))
+    scribe_id: Mapped[str | None] = mapped_column(String(32))
+    origin_channel_id: Mapped[str] = mapped_column(String(32), default="")
+    source_link: Mapped[str] = mapped_column(Text, default="")
+    declared_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    mitigated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_update_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # War-room setup: each step's result is kept so a retry resumes instead of repeating.
+    channel_id: Mapped[str | None] = mapped_column(String(32), unique=True)
+    channel_name: Mapped[str | None] = mapped_column(String(80))
+    alert_ts: Mapped[str | None] = mapped_column(String(32))
+    alert_pinned: Mapped[bool] = mapped_column(default=False)
+    announce_ts: Mapped[str | None] = mapped_column(String(32))
+    invited: Mapped[bool] = mapped_column(default=False)
+    ready_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    setup_error: Mapped[str | None] = mapped_column(Text)
+    setup_claim_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    timeline: Mapped[list[TimelineEvent]] = relationship(
+        back_populates="incident", order_by="TimelineEvent.id", lazy="raise_on_sql"
+    )
+
+    @property
+    def number(self) -> str:
+        return f"{self.day.isoformat()}-{self.seq:03d}"
+
+    @property
+    def is_resolved(self) -> bool:
+        return self.status == "resolved"
+
+
+class TimelineEvent(Base):
+    __tablename__ = "timeline_events"
+    # source_key de-duplicates captured Slack messages (a pin and a :pushpin: of the same one).
+    __table_args__ = (UniqueConstraint("incident_id", "source_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(32))
+    actor_id: Mapped[str | None] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    source_key: Mapped[str | None] = mapped_column(String(80))
+
+    incident: Mapped[Incident] = relationship(back_populates="timeline")
+
+
+class DeclareGuard(Base):
+    """One row per declaration fingerprint: a repeat inside the window finds the first incident."""
+
+    __tablename__ = "declare_guards"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ProcessedEvent(Base):
+    """Slack Events API deliveries already handled, by event_id (deliveries are at least once)."""
+
+    __tablename__ = "processed_events"
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
