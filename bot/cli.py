@@ -1,0 +1,90 @@
+"""The `warroom` command: serve, migrate, sandbox."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from bot.config import ConfigError, load_policy, load_settings
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from bot.slack.app import build_app
+    from bot.slack.server import build_asgi, serve
+    from bot.wiring import build_runtime
+
+    settings = load_settings()
+    if not settings.slack_signing_secret and not settings.socket_mode:
+        raise ConfigError("environment: SLACK_SIGNING_SECRET: required in HTTP mode")
+    if not settings.slack_bot_token:
+        raise ConfigError("environment: SLACK_BOT_TOKEN: required (xoxb-…)")
+    policy = load_policy(settings.warroom_config)
+    rt = build_runtime(settings, policy, migrate=args.migrate)
+    bolt = build_app(rt, settings.slack_signing_secret, settings.slack_bot_token)
+    _resume_setups(rt)
+    if settings.socket_mode:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        logging.getLogger(__name__).info("Socket Mode")
+        SocketModeHandler(bolt, settings.slack_app_token).start()
+    else:
+        serve(build_asgi(bolt, rt), settings.host, settings.port)
+    rt.shutdown()
+    return 0
+
+
+def _resume_setups(rt: object) -> None:
+    """War rooms whose setup a dead process left unfinished are picked up at start."""
+    from bot.incident import flows, service
+
+    with rt.db.session() as s:  # type: ignore[attr-defined]
+        pending = service.unfinished_setups(s, rt.now())  # type: ignore[attr-defined]
+    for incident_id in pending:
+        rt.submit(flows.open_war_room, rt, incident_id)  # type: ignore[attr-defined]
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from bot.migrate import upgrade
+
+    settings = load_settings()
+    upgrade(settings.resolved_database_url(), args.revision)
+    print(f"database at {args.revision}")
+    return 0
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    from bot.sandbox.terminal import run
+
+    return run(script=args.script, latency_ms=args.latency_ms)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="warroom", description=__doc__)
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("serve", help="run the bot (HTTP on /slack/events, or Socket Mode)")
+    p.add_argument("--migrate", action="store_true", help="apply migrations before serving")
+    p.set_defaults(fn=_serve)
+    p = sub.add_parser("migrate", help="apply database migrations")
+    p.add_argument("revision", nargs="?", default="head")
+    p.set_defaults(fn=_migrate)
+    p = sub.add_parser("sandbox", help="try Warroom in the terminal against a local Slack stand-in")
+    p.add_argument("--script", help="play a scripted session from FILE and print the transcript")
+    p.add_argument("--latency-ms", type=int, default=0, help="added to every Slack call")
+    p.set_defaults(fn=_sandbox)
+    args = parser.parse_args(argv)
+    settings_level = "INFO"
+    logging.basicConfig(
+        level=settings_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    try:
+        return int(args.fn(args))
+    except ConfigError as e:
+        print(f"warroom: configuration error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""Everything a handler or flow needs, built once at start and passed in by name."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bot.chat import Chat
+from bot.clock import Clock
+from bot.config import Policy, Settings
+from bot.db import Database
+from bot.once import Once
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    policy: Policy
+    db: Database
+    chat: Chat
+    clock: Clock
+    once: Once
+    # Slack work after the ack runs here, not on Bolt's 5-thread listener pool.
+    effects: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(16, "effects"))
+    # Independent Slack calls inside one flow run side by side here.
+    fanout: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(32, "fanout"))
+
+    _pending: int = 0
+    _idle: threading.Condition = field(default_factory=threading.Condition)
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        def run() -> Any:
+            try:
+                return fn(*args)
+            except Exception:
+                log.exception("effect %s failed", getattr(fn, "__name__", fn))
+                raise
+            finally:
+                with self._idle:
+                    self._pending -= 1
+                    self._idle.notify_all()
+
+        with self._idle:
+            self._pending += 1
+        return self.effects.submit(run)
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Block until no effect is queued or running (the sandbox and tests use it)."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._pending == 0, timeout)
+
+    def shutdown(self) -> None:
+        self.effects.shutdown(wait=True)
+        self.fanout.shutdown(wait=True)
+        self.db.dispose()

@@ -1,0 +1,221 @@
+"""The Bolt app, built once: maps Slack's commands, buttons, views and events to handlers.
+
+Listeners only translate Slack payloads into `commands.base.Request`; handlers do the rest.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from slack_bolt import Ack, App, BoltResponse
+
+from bot.chat import ChatError
+from bot.incident import ops
+from bot.runtime import Runtime
+from commands import declare, roles
+from commands.base import Reply, Request
+from commands.router import dispatch, guarded
+
+log = logging.getLogger(__name__)
+
+
+def _req(body: dict[str, Any]) -> Request:
+    user = body.get("user") or {}
+    channel = body.get("channel") or {}
+    container = body.get("container") or {}
+    team = body.get("team") or {}
+    return Request(
+        user_id=body.get("user_id") or user.get("id", ""),
+        user_name=body.get("user_name") or user.get("username") or user.get("name", ""),
+        team_id=body.get("team_id") or team.get("id") or user.get("team_id", ""),
+        channel_id=body.get("channel_id") or channel.get("id") or container.get("channel_id", ""),
+        response_url=body.get("response_url"),
+        trigger_id=body.get("trigger_id"),
+    )
+
+
+def _run_after(rt: Runtime, reply: Reply) -> None:
+    for fn in reply.after:
+        rt.submit(fn)
+
+
+def _respond_later(rt: Runtime, req: Request, reply: Reply) -> None:
+    """Buttons and views cannot carry a reply in the ack: send it ephemerally, then the effects."""
+
+    def tell() -> None:
+        try:
+            if req.response_url:
+                rt.chat.respond(req.response_url, reply.text, reply.blocks)
+            elif req.channel_id:
+                rt.chat.ephemeral(req.channel_id, req.user_id, reply.text, reply.blocks)
+        except ChatError as e:
+            log.warning("could not send the reply to %s: %s", req.user_id, e)
+
+    rt.submit(tell)
+    _run_after(rt, reply)
+
+
+def build_app(rt: Runtime, signing_secret: str, token: str) -> App:
+    from slack_sdk import WebClient
+
+    client = getattr(rt.chat, "client", None)
+    app = App(
+        signing_secret=signing_secret,
+        token=token,
+        client=client if isinstance(client, WebClient) else None,
+        # The listener only parses, writes one transaction and acks; Slack calls go to
+        # rt.effects after, so the HTTP response need not wait for anything slow.
+        process_before_response=True,
+        token_verification_enabled=False,
+        listener_executor=ThreadPoolExecutor(8, "bolt"),
+        raise_error_for_unhandled_request=False,
+    )
+
+    @app.command("/incident")
+    def incident_command(ack: Ack, body: dict[str, Any]) -> None:
+        req = _req(body)
+        reply = dispatch(rt, req, body.get("text", ""))
+        ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
+        _run_after(rt, reply)
+
+    def button(action_id: str, handler: Any) -> None:
+        @app.action(action_id)
+        def on_click(ack: Ack, body: dict[str, Any]) -> None:
+            ack()
+            req = _req(body)
+            value = (body.get("actions") or [{}])[0].get("value", "")
+            _respond_later(rt, req, guarded(lambda: handler(rt, req, value)))
+
+    button("take_lead", roles.take_lead)
+    button("join_war_room", declare.join_war_room)
+    button("retry_setup", declare.retry_setup)
+
+    @app.view("declare_modal")
+    def on_declare_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        req = _req(body)
+        values = _view_values(view)
+        title = values.get("title", "").strip()
+        if not title or not any(c.isalnum() for c in title):
+            ack(
+                response_action="errors",
+                errors={"title": "Say what is broken, e.g. Checkout API returns 500s"},
+            )
+            return
+        ack()
+        _respond_later(
+            rt,
+            req,
+            guarded(
+                lambda: declare.declare_submitted(rt, req, values, view.get("private_metadata", ""))
+            ),
+        )
+
+    @app.shortcut("declare_incident")
+    def on_global_shortcut(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        req = _req(body)
+        reply = guarded(lambda: declare.declare_command(rt, req, ""))
+        _run_after(rt, reply)
+
+    @app.shortcut("declare_from_message")
+    def on_message_shortcut(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        req = _req(body)
+        msg = body.get("message") or {}
+
+        def open_form() -> None:
+            link = rt.chat.permalink(req.channel_id, msg.get("ts", ""))
+            for fn in declare.declare_from_message(rt, req, msg.get("text", ""), link).after:
+                fn()
+
+        rt.submit(open_form)
+
+    @app.event("pin_added")
+    def on_pin(body: dict[str, Any], event: dict[str, Any]) -> None:
+        item = event.get("item") or {}
+        msg = item.get("message") or {}
+        channel = event.get("channel_id") or item.get("channel", "")
+        rt.submit(
+            _capture,
+            rt,
+            body.get("event_id", ""),
+            channel,
+            msg.get("ts", ""),
+            event.get("user", ""),
+            "pin",
+            msg,
+        )
+
+    @app.event("reaction_added")
+    def on_reaction(body: dict[str, Any], event: dict[str, Any]) -> None:
+        item = event.get("item") or {}
+        if event.get("reaction") != "pushpin" or item.get("type") != "message":
+            return
+        rt.submit(
+            _capture,
+            rt,
+            body.get("event_id", ""),
+            item.get("channel", ""),
+            item.get("ts", ""),
+            event.get("user", ""),
+            "pushpin",
+            None,
+        )
+
+    @app.event("message")
+    def on_message() -> None:  # subscribed for history scopes; nothing to do per message
+        return None
+
+    @app.event("member_joined_channel")
+    def on_join() -> None:
+        return None
+
+    @app.error
+    def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
+        log.exception("unhandled error in a Slack listener", exc_info=error)
+        return BoltResponse(status=200, body="")
+
+    return app
+
+
+def _view_values(view: dict[str, Any]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for block_id, actions in ((view.get("state") or {}).get("values") or {}).items():
+        for _action_id, v in actions.items():
+            if v.get("selected_option"):
+                out[block_id] = v["selected_option"]["value"]
+            elif v.get("value") is not None:
+                out[block_id] = v["value"]
+    return out
+
+
+def _capture(
+    rt: Runtime,
+    event_id: str,
+    channel: str,
+    ts: str,
+    actor: str,
+    how: str,
+    msg: dict[str, Any] | None,
+) -> None:
+    if not ts or ops.seen_event(rt, event_id):
+        return
+    if msg is None:
+        msg = rt.chat.message(channel, ts) or {}
+    try:
+        link = rt.chat.permalink(channel, ts)
+    except ChatError:
+        link = None
+    ops.capture_message(
+        rt,
+        event_id=event_id,
+        channel_id=channel,
+        ts=ts,
+        actor=actor,
+        how=how,
+        text=msg.get("text", ""),
+        author=msg.get("user"),
+        permalink=link,
+    )

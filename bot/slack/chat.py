@@ -1,0 +1,158 @@
+"""The chat port over slack_sdk's WebClient, with retries for rate limits and lost connections."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+)
+from slack_sdk.webhook import WebhookClient
+
+from bot.chat import Blocks, ChatError
+
+log = logging.getLogger(__name__)
+
+
+def make_client(token: str, base_url: str) -> WebClient:
+    client = WebClient(token=token, base_url=base_url, timeout=10)
+    # slack_sdk retries only connection errors by default; 429s must honour Retry-After.
+    client.retry_handlers = [
+        ConnectionErrorRetryHandler(max_retry_count=2),
+        RateLimitErrorRetryHandler(max_retry_count=3),
+    ]
+    return client
+
+
+class SlackChat:
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+        self._bot_user_id: str | None = None
+        self._channels: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def bot_user_id(self) -> str:
+        if self._bot_user_id is None:
+            self._bot_user_id = self._call("auth_test")["user_id"]
+        return self._bot_user_id
+
+    def _call(self, method: str, **kwargs: Any) -> Any:
+        try:
+            return getattr(self.client, method)(**kwargs)
+        except SlackApiError as e:
+            code = e.response.get("error", "") if e.response is not None else ""
+            raise ChatError(method, code or f"http_{e.response.status_code}") from None
+        except OSError as e:  # the connection failed even after retries
+            raise ChatError(method, f"unreachable ({e.__class__.__name__})") from None
+
+    def create_channel(self, name: str) -> str:
+        return self._call("conversations_create", name=name, is_private=False)["channel"]["id"]
+
+    def find_channel(self, name: str) -> dict[str, Any] | None:
+        cursor = None
+        while True:
+            page = self._call(
+                "conversations_list",
+                types="public_channel,private_channel",
+                exclude_archived=False,
+                limit=1000,
+                cursor=cursor,
+            )
+            for ch in page["channels"]:
+                if ch["name"] == name:
+                    return ch
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return None
+
+    def channel_id(self, name_or_id: str) -> str:
+        key = name_or_id.lstrip("#")
+        if key[:1] in ("C", "G") and key[1:].isupper():
+            return key
+        with self._lock:
+            if key in self._channels:
+                return self._channels[key]
+        ch = self.find_channel(key)
+        if ch is None:
+            raise ChatError("conversations.list", f"channel_not_found ({key})")
+        with self._lock:
+            self._channels[key] = ch["id"]
+        return ch["id"]
+
+    def set_topic(self, channel: str, topic: str) -> None:
+        self._call("conversations_setTopic", channel=channel, topic=topic[:250])
+
+    def set_purpose(self, channel: str, purpose: str) -> None:
+        self._call("conversations_setPurpose", channel=channel, purpose=purpose[:250])
+
+    def invite(self, channel: str, users: list[str]) -> None:
+        users = [u for u in dict.fromkeys(users) if u and u != self.bot_user_id]
+        for i in range(0, len(users), 1000):
+            try:
+                # force: one unknown id must not keep everyone else out of the war room
+                self._call(
+                    "conversations_invite", channel=channel, users=users[i : i + 1000], force=True
+                )
+            except ChatError as e:
+                if e.code != "already_in_channel":
+                    raise
+
+    def post(
+        self, channel: str, text: str, blocks: Blocks | None = None, thread_ts: str | None = None
+    ) -> str:
+        kwargs = {
+            "channel": channel,
+            "text": text,
+            "blocks": blocks,
+            "thread_ts": thread_ts,
+            "unfurl_links": False,
+        }
+        try:
+            return self._call("chat_postMessage", **kwargs)["ts"]
+        except ChatError as e:
+            if e.code != "not_in_channel":
+                raise
+        self._call("conversations_join", channel=channel)
+        return self._call("chat_postMessage", **kwargs)["ts"]
+
+    def update(self, channel: str, ts: str, text: str, blocks: Blocks | None = None) -> None:
+        self._call("chat_update", channel=channel, ts=ts, text=text, blocks=blocks)
+
+    def pin(self, channel: str, ts: str) -> None:
+        try:
+            self._call("pins_add", channel=channel, timestamp=ts)
+        except ChatError as e:
+            if e.code != "already_pinned":
+                raise
+
+    def ephemeral(self, channel: str, user: str, text: str, blocks: Blocks | None = None) -> None:
+        self._call("chat_postEphemeral", channel=channel, user=user, text=text, blocks=blocks)
+
+    def respond(self, response_url: str, text: str, blocks: Blocks | None = None) -> None:
+        resp = WebhookClient(response_url, timeout=10).send(
+            text=text, blocks=blocks, response_type="ephemeral"
+        )
+        if resp.status_code != 200:
+            raise ChatError("response_url", f"http_{resp.status_code}: {resp.body[:100]}")
+
+    def message(self, channel: str, ts: str) -> dict[str, Any] | None:
+        page = self._call(
+            "conversations_history", channel=channel, latest=ts, inclusive=True, limit=1
+        )
+        for m in page.get("messages", []):
+            if m.get("ts") == ts:
+                return m
+        return None
+
+    def permalink(self, channel: str, ts: str) -> str:
+        return self._call("chat_getPermalink", channel=channel, message_ts=ts)["permalink"]
+
+    def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
+        self._call("views_open", trigger_id=trigger_id, view=json.dumps(view))

@@ -1,0 +1,94 @@
+"""HTTP serving: Slack's one events path, health and readiness, under uvicorn (ASGI)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import uvicorn
+from slack_bolt import App, BoltRequest
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from bot.runtime import Runtime
+
+MAX_BODY = 1_000_000  # Slack payloads are far smaller; refuse anything absurd
+
+
+def build_asgi(bolt: App, rt: Runtime) -> Starlette:
+    async def events(request: Request) -> Response:
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            return PlainTextResponse("payload too large", status_code=413)
+        bolt_req = BoltRequest(
+            body=body.decode("utf-8", "replace"),
+            query=request.url.query,
+            headers={k: v for k, v in request.headers.items()},
+        )
+        # Bolt's dispatch blocks (DB write, signature check): keep it off the event loop.
+        resp = await run_in_threadpool(bolt.dispatch, bolt_req)
+        headers = {k: v[0] for k, v in resp.headers.items() if v and k.lower() != "content-length"}
+        return Response(resp.body, status_code=resp.status, headers=headers)
+
+    async def healthz(_: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    async def readyz(_: Request) -> Response:
+        def check() -> str | None:
+            try:
+                with rt.db.engine.connect() as c:
+                    c.execute(text("SELECT 1"))
+            except Exception as e:
+                return f"database: {e.__class__.__name__}"
+            if not rt.once.ping():
+                return "redis: unreachable"
+            return None
+
+        problem = await run_in_threadpool(check)
+        return PlainTextResponse(problem or "ready", status_code=503 if problem else 200)
+
+    return Starlette(
+        routes=[
+            Route("/slack/events", events, methods=["POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+        ]
+    )
+
+
+def serve(asgi: Starlette, host: str, port: int) -> None:
+    uvicorn.run(asgi, host=host, port=port, log_level="warning", access_log=False)
+
+
+class BackgroundServer:
+    """uvicorn on a thread, for the sandbox, tests and benchmarks."""
+
+    def __init__(self, asgi: Starlette, host: str = "127.0.0.1", port: int = 0) -> None:
+        config = uvicorn.Config(
+            asgi, host=host, port=port, log_level="warning", access_log=False, lifespan="off"
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True, name="uvicorn")
+
+    def start(self) -> BackgroundServer:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the HTTP server did not start")
+            time.sleep(0.01)
+        return self
+
+    @property
+    def url(self) -> str:
+        sock = self.server.servers[0].sockets[0]
+        host, port = sock.getsockname()[:2]
+        return f"http://{host}:{port}"
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)

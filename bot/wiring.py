@@ -1,0 +1,24 @@
+"""Builds the runtime and the Slack app from settings: the one place parts are put together."""
+
+from __future__ import annotations
+
+from bot.clock import Clock, SystemClock
+from bot.config import Policy, Settings
+from bot.db import Database
+from bot.migrate import upgrade
+from bot.once import NoOnce, Once, RedisOnce
+from bot.runtime import Runtime
+from bot.slack.chat import SlackChat, make_client
+
+
+def build_runtime(
+    settings: Settings, policy: Policy, clock: Clock | None = None, migrate: bool = False
+) -> Runtime:
+    db = Database(settings.resolved_database_url())
+    if migrate:
+        upgrade(db.url)
+    once: Once = RedisOnce(settings.redis_url) if settings.redis_url else NoOnce()
+    chat = SlackChat(make_client(settings.slack_bot_token, settings.slack_api_url))
+    return Runtime(
+        settings=settings, policy=policy, db=db, chat=chat, clock=clock or SystemClock(), once=once
+    )

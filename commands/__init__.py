@@ -1,0 +1,1 @@
+"""Slash-command and button handlers: parse, call one service function, render the reply."""

@@ -1,0 +1,45 @@
+"""Read-only commands: `/incident show`, `/incident list`, `/incident help`."""
+
+from __future__ import annotations
+
+from bot import messages
+from bot.incident import ops
+from bot.runtime import Runtime
+from commands.base import Reply, Request
+
+HELP = """*Warroom* — `/incident <command>`
+*Anywhere*
+• `declare <P0-P3> <title>` — declare an incident and open its war room (no title: a form)
+• `list [all]` — open incidents (with `all`, resolved ones too)
+• `retry <number>` — finish a war room whose setup failed
+• `help` — this text
+*In a war room*
+• `status <investigating|identified|mitigating|monitoring|resolved> [message]`
+• `update <message>` — post a status update (mirrored to the incidents channel for P0/P1)
+• `severity <P0-P3>` — change the severity (SEV1-SEV4 work too)
+• `lead @user` · `role comms|scribe @user`
+• `note <text>` — add a line to the timeline
+• `resolve [summary]` · `reopen` · `show`
+Pin a message or react with :pushpin: to put it on the timeline."""
+
+
+def help_(rt: Runtime, req: Request, args: str) -> Reply:
+    return Reply(HELP)
+
+
+def show(rt: Runtime, req: Request, args: str) -> Reply:
+    inc = ops.find_in_war_room(rt, req.channel_id)
+    level = rt.policy.level(inc.severity)
+    blocks = messages.card(inc, level, rt.policy.tz, rt.now())
+    return Reply(f"{inc.number} {inc.title}: {inc.status}", blocks)
+
+
+def list_(rt: Runtime, req: Request, args: str) -> Reply:
+    everything = args.strip().lower() == "all"
+    incidents = ops.open_incidents(rt, include_resolved=everything)
+    if not incidents:
+        return Reply("No incidents." if everything else "No open incidents. :tada:")
+    now = rt.now()
+    lines = [messages.incident_line(i, rt.policy.tz, now) for i in incidents]
+    head = "*Incidents*" if everything else f"*Open incidents ({len(lines)})*"
+    return Reply(head + "\n" + "\n".join(lines), [messages.section(head + "\n" + "\n".join(lines))])

@@ -1,0 +1,58 @@
+"""`/incident <sub> …`: find the handler, turn errors into replies a person can act on."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+
+from bot.errors import UserError
+from bot.runtime import Runtime
+from commands import declare, notes, overview, roles, status
+from commands.base import Reply, Request
+
+log = logging.getLogger(__name__)
+Handler = Callable[[Runtime, Request, str], Reply]
+
+SUBCOMMANDS: dict[str, Handler] = {
+    "declare": declare.declare_command,
+    "retry": declare.retry_setup,
+    "status": status.status,
+    "update": status.update,
+    "severity": status.severity,
+    "sev": status.severity,
+    "resolve": status.resolve,
+    "reopen": status.reopen,
+    "lead": roles.lead,
+    "role": roles.role,
+    "note": notes.note,
+    "show": overview.show,
+    "list": overview.list_,
+    "help": overview.help_,
+}
+
+
+def dispatch(rt: Runtime, req: Request, text: str) -> Reply:
+    parts = text.strip().split(None, 1)
+    if not parts:
+        return overview.help_(rt, req, "")
+    sub, args = parts[0].lower(), parts[1] if len(parts) > 1 else ""
+    handler = SUBCOMMANDS.get(sub)
+    if handler is None:
+        return Reply(f":warning: `{sub[:40]}` is not a Warroom command.\n\n{overview.HELP}")
+    return guarded(lambda: handler(rt, req, args))
+
+
+def guarded(fn: Callable[[], Reply]) -> Reply:
+    """Run a handler: user errors become the reply; anything else is logged, never shown raw."""
+    try:
+        return fn()
+    except UserError as e:
+        return Reply(f":warning: {e}")
+    except Exception:
+        ref = uuid.uuid4().hex[:8]
+        log.exception("handler failed (ref %s)", ref)
+        return Reply(
+            f":x: Something went wrong on our side (ref `{ref}`). Nothing was half-done; "
+            "please try again, and tell your Warroom admins the ref if it persists."
+        )
