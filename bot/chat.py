@@ -1,4 +1,4 @@
-"""The chat port: what the core asks of Slack, so flows run the same under Bolt, sandbox and tests."""
+"""The chat port: what the core asks of Slack, so flows run alike under Bolt, sandbox and tests."""
 
 from __future__ import annotations
 

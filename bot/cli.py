@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 from bot.config import ConfigError, load_policy, load_settings
@@ -73,9 +74,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--latency-ms", type=int, default=0, help="added to every Slack call")
     p.set_defaults(fn=_sandbox)
     args = parser.parse_args(argv)
-    settings_level = "INFO"
+    # The sandbox's transcript is its output; the server logs at LOG_LEVEL.
+    level = "WARNING" if args.cmd == "sandbox" else os.environ.get("LOG_LEVEL", "INFO").upper()
     logging.basicConfig(
-        level=settings_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+        level=level if level in logging.getLevelNamesMapping() else "INFO",
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
     try:
         return int(args.fn(args))

@@ -109,8 +109,9 @@ def alert(
 
 def announcement(inc: Incident, level: SeverityLevel) -> tuple[str, list[Block]]:
     text = (
-        f"{EMOJI.get(inc.severity, '')} *{inc.severity} incident declared* by <@{inc.reporter_id}>: "
-        f"*{inc.title}*\nWar room: <#{inc.channel_id}> · Status: {inc.status.capitalize()}"
+        f"{EMOJI.get(inc.severity, '')} *{inc.severity} incident declared* "
+        f"by <@{inc.reporter_id}>: *{inc.title}*\n"
+        f"War room: <#{inc.channel_id}> · Status: {inc.status.capitalize()}"
     )
     if inc.impact:
         text += f"\nImpact: {inc.impact}"
@@ -182,15 +183,13 @@ def next_update_due(inc: Incident, level: SeverityLevel) -> datetime | None:
 
 def card(inc: Incident, level: SeverityLevel, tz: ZoneInfo, now: datetime) -> list[Block]:
     """`/incident show`: the incident at a glance."""
-    sla_ack = (
-        "met"
-        if inc.acknowledged_at and inc.acknowledged_at - inc.declared_at <= level.respond
-        else (
-            "breached"
-            if (inc.acknowledged_at or now) - inc.declared_at > level.respond
-            else "running"
-        )
-    )
+    acked = inc.acknowledged_at
+    if acked:
+        sla_ack = "met" if acked - inc.declared_at <= level.respond else "breached"
+    elif inc.is_resolved:
+        sla_ack = "never acknowledged"
+    else:
+        sla_ack = "breached" if now - inc.declared_at > level.respond else "running"
     pairs = [
         ("Status", inc.status.capitalize()),
         ("Severity", f"{inc.severity} — {level.label}"),

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 
 HERE = Path(__file__).parent / "migrations"
+logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per revision is noise at start
 
 
 def alembic_config(url: str) -> Config:

@@ -1,4 +1,4 @@
-"""A fast, shared first-claim check in Redis (`SET NX EX`); the database guard stays the real one."""
+"""A fast shared first-claim check in Redis (`SET NX EX`); the database guard stays the real one."""
 
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ from bot.incident import ops
 from bot.runtime import Runtime
 from commands.base import Reply, Request
 
+TIMELINE_SHOWN = 25
 HELP = """*Warroom* — `/incident <command>`
 *Anywhere*
 • `declare <P0-P3> <title>` — declare an incident and open its war room (no title: a form)
@@ -19,7 +20,7 @@ HELP = """*Warroom* — `/incident <command>`
 • `severity <P0-P3>` — change the severity (SEV1-SEV4 work too)
 • `lead @user` · `role comms|scribe @user`
 • `note <text>` — add a line to the timeline
-• `resolve [summary]` · `reopen` · `show`
+• `resolve [summary]` · `reopen` · `show` · `timeline`
 Pin a message or react with :pushpin: to put it on the timeline."""
 
 
@@ -32,6 +33,22 @@ def show(rt: Runtime, req: Request, args: str) -> Reply:
     level = rt.policy.level(inc.severity)
     blocks = messages.card(inc, level, rt.policy.tz, rt.now())
     return Reply(f"{inc.number} {inc.title}: {inc.status}", blocks)
+
+
+def timeline(rt: Runtime, req: Request, args: str) -> Reply:
+    inc, events = ops.timeline_of(rt, req.channel_id)
+    tz = rt.policy.tz
+    lines = [
+        f"`{messages.when(e.at, tz)}` {f'<@{e.actor_id}>' if e.actor_id else ''} "
+        f"*{e.kind}* {e.text}"
+        for e in events[-TIMELINE_SHOWN:]
+    ]
+    more = len(events) - TIMELINE_SHOWN
+    head = f"*Timeline of {inc.number}* ({len(events)} events" + (
+        f", the last {TIMELINE_SHOWN} shown)" if more > 0 else ")"
+    )
+    text = head + "\n" + "\n".join(lines)
+    return Reply(text, [messages.section(text)])
 
 
 def list_(rt: Runtime, req: Request, args: str) -> Reply:

@@ -27,6 +27,7 @@ SUBCOMMANDS: dict[str, Handler] = {
     "role": roles.role,
     "note": notes.note,
     "show": overview.show,
+    "timeline": overview.timeline,
     "list": overview.list_,
     "help": overview.help_,
 }

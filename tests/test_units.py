@@ -16,8 +16,9 @@ from bot.severity import UnknownSeverity, looks_like_severity, normalize
 from commands.base import parse_user
 
 
-@pytest.mark.parametrize("given,code", [("P0", "P0"), ("p1", "P1"), ("SEV1", "P0"), ("sev4", "P3"),
-                                        ("SEV-2", "P1")])
+@pytest.mark.parametrize(
+    "given,code", [("P0", "P0"), ("p1", "P1"), ("SEV1", "P0"), ("sev4", "P3"), ("SEV-2", "P1")]
+)
 def test_severity_aliases_map_to_codes(given: str, code: str) -> None:
     assert normalize(given) == code
 
@@ -54,8 +55,10 @@ def test_channel_name_follows_slack_rules() -> None:
     assert len(long) <= MAX_CHANNEL and long.endswith("-3")
 
 
-@pytest.mark.parametrize("cur,new", [("investigating", "identified"), ("monitoring", "investigating"),
-                                     ("identified", "resolved")])
+@pytest.mark.parametrize(
+    "cur,new",
+    [("investigating", "identified"), ("monitoring", "investigating"), ("identified", "resolved")],
+)
 def test_allowed_transitions(cur: str, new: str) -> None:
     check_transition(cur, new)
 
@@ -97,10 +100,12 @@ def test_default_policy_matches_runbooks() -> None:
 
 def test_bad_policy_fails_with_one_line_naming_the_key(tmp_path) -> None:
     f = tmp_path / "policy.yaml"
-    f.write_text("severities:\n  P0: {label: X, respond_minutes: -5, resolve_minutes: 1}\n"
-                 "  P1: {label: X, respond_minutes: 1, resolve_minutes: 1}\n"
-                 "  P2: {label: X, respond_minutes: 1, resolve_minutes: 1}\n"
-                 "  P3: {label: X, respond_minutes: 1, resolve_minutes: 1}\n")
+    f.write_text(
+        "severities:\n  P0: {label: X, respond_minutes: -5, resolve_minutes: 1}\n"
+        "  P1: {label: X, respond_minutes: 1, resolve_minutes: 1}\n"
+        "  P2: {label: X, respond_minutes: 1, resolve_minutes: 1}\n"
+        "  P3: {label: X, respond_minutes: 1, resolve_minutes: 1}\n"
+    )
     with pytest.raises(ConfigError) as e:
         load_policy(str(f))
     msg = str(e.value)
@@ -129,10 +134,20 @@ def test_bad_environment_value_names_the_variable(monkeypatch) -> None:
 
 def test_alert_template_has_the_runbook_fields() -> None:
     p = Policy()
-    inc = Incident(id=1, day=date(2026, 11, 22), seq=1, title="Checkout down", slug="checkout-down",
-                   severity="P1", status="investigating", impact="Payments fail", reporter_id="U0ALICE",
-                   declared_at=datetime(2026, 11, 22, 14, 0, tzinfo=UTC), channel_id="C9",
-                   lead_id=None)
+    inc = Incident(
+        id=1,
+        day=date(2026, 11, 22),
+        seq=1,
+        title="Checkout down",
+        slug="checkout-down",
+        severity="P1",
+        status="investigating",
+        impact="Payments fail",
+        reporter_id="U0ALICE",
+        declared_at=datetime(2026, 11, 22, 14, 0, tzinfo=UTC),
+        channel_id="C9",
+        lead_id=None,
+    )
     text, blocks = messages.alert(inc, p.level("P1"), p.tz, None)
     flat = str(blocks)
     for field in ("Severity", "Title", "Impact", "Status", "Lead", "War room"):

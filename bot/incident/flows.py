@@ -49,7 +49,8 @@ def _save(
 
 
 def _create_channel(rt: Runtime, inc: Incident) -> None:
-    for suffix in range(MAX_NAME_SUFFIX + 1):
+    for attempt in range(MAX_NAME_SUFFIX):
+        suffix = attempt + 1 if attempt else 0  # the name, then name-2, name-3, …
         name = channel_name(rt.policy.channel_prefix, inc.day, inc.seq, inc.slug, suffix)
         try:
             cid = rt.chat.create_channel(name)
@@ -250,14 +251,18 @@ def _announce_change(rt: Runtime, change: Change, level: Any, tz: Any) -> None:
         "role": f":bust_in_silhouette: <@{change.after}> is now the *{change.text}*"
         + (f" (assigned by <@{actor}>)" if actor != change.after else ""),
         "note": f":memo: Note from <@{actor}>: {change.text}",
-        "reopened": f":leftwards_arrow_with_hook: <@{actor}> reopened the incident; status *investigating*.",
+        "reopened": f":leftwards_arrow_with_hook: <@{actor}> reopened the incident; "
+        "status *investigating*.",
     }
     line = lines.get(change.kind)
     if line:
         rt.chat.post(ch, line, [messages.section(line)])
     if change.kind == "severity":
         rt.chat.invite(ch, list(level.responders))
-        text = f"{messages.EMOJI.get(inc.severity, '')} {inc.number} {inc.title}: severity {change.before} → {change.after} · <#{ch}>"
+        text = (
+            f"{messages.EMOJI.get(inc.severity, '')} {inc.number} {inc.title}: "
+            f"severity {change.before} → {change.after} · <#{ch}>"
+        )
         _mirror(rt, inc, text, [messages.section(text)], "Severity change")
     elif change.kind == "reopened":
         text = f":leftwards_arrow_with_hook: {inc.number} {inc.title} was reopened · <#{ch}>"

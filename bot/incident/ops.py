@@ -13,7 +13,7 @@ from typing import Any
 from bot.incident import service, timeline
 from bot.incident.lifecycle import Change
 from bot.incident.service import Declared, IncidentError
-from bot.models import Incident, ProcessedEvent
+from bot.models import Incident, ProcessedEvent, TimelineEvent
 from bot.runtime import Runtime
 
 _NUMBER = re.compile(r"^(?:INC-)?(\d{4}-\d{2}-\d{2})-(\d{1,4})$", re.IGNORECASE)
@@ -61,7 +61,7 @@ def declare(
 def in_war_room(rt: Runtime, channel_id: str, fn: Callable[..., Change], *args: Any) -> Change:
     """Apply a lifecycle change to the incident whose war room this channel is."""
     with rt.db.session() as s:
-        inc = service.by_channel(s, channel_id)
+        inc = service.by_channel(s, channel_id, lock=True)
         if inc is None:
             raise IncidentError(
                 "This command works inside an incident's war room. "
@@ -72,7 +72,7 @@ def in_war_room(rt: Runtime, channel_id: str, fn: Callable[..., Change], *args: 
 
 def on_incident(rt: Runtime, incident_id: int, fn: Callable[..., Change], *args: Any) -> Change:
     with rt.db.session() as s:
-        return fn(s, service.by_id(s, incident_id), *args, rt.now())
+        return fn(s, service.by_id(s, incident_id, lock=True), *args, rt.now())
 
 
 def find_in_war_room(rt: Runtime, channel_id: str) -> Incident:
@@ -81,6 +81,14 @@ def find_in_war_room(rt: Runtime, channel_id: str) -> Incident:
     if inc is None:
         raise IncidentError("This channel is not an incident's war room. Try `/incident list`.")
     return inc
+
+
+def timeline_of(rt: Runtime, channel_id: str) -> tuple[Incident, list[TimelineEvent]]:
+    with rt.db.session() as s:
+        inc = service.by_channel(s, channel_id)
+        if inc is None:
+            raise IncidentError("This channel is not an incident's war room. Try `/incident list`.")
+        return inc, timeline.events(s, inc.id)
 
 
 def get(rt: Runtime, incident_id: int) -> Incident:

@@ -147,12 +147,15 @@ def declare(
     return Declared(inc, duplicate=False)
 
 
-def by_channel(session: Session, channel_id: str) -> Incident | None:
-    return session.scalar(select(Incident).where(Incident.channel_id == channel_id))
+def by_channel(session: Session, channel_id: str, lock: bool = False) -> Incident | None:
+    q = select(Incident).where(Incident.channel_id == channel_id)
+    return session.scalar(q.with_for_update() if lock else q)
 
 
-def by_id(session: Session, incident_id: int) -> Incident:
-    inc = session.get(Incident, incident_id)
+def by_id(session: Session, incident_id: int, lock: bool = False) -> Incident:
+    """lock: hold the row until commit, so check-then-change is safe against concurrent clicks
+    (PostgreSQL row lock; SQLite already serializes writers with BEGIN IMMEDIATE)."""
+    inc = session.get(Incident, incident_id, with_for_update=lock or None, populate_existing=lock)
     if inc is None:
         raise IncidentError(f"No incident with id {incident_id}.")
     return inc

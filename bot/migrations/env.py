@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
 from alembic import context
 
 import bot.models  # noqa: F401  (registers the tables)
 from bot.db import Base, make_engine
 
+logging.getLogger("alembic").setLevel(logging.WARNING)
 config = context.config
 url = config.get_main_option("sqlalchemy.url")
 assert url

@@ -61,10 +61,11 @@ def build_app(rt: Runtime, signing_secret: str, token: str) -> App:
     from slack_sdk import WebClient
 
     client = getattr(rt.chat, "client", None)
+    client = client if isinstance(client, WebClient) else None
     app = App(
         signing_secret=signing_secret,
-        token=token,
-        client=client if isinstance(client, WebClient) else None,
+        token=None if client else token,
+        client=client,
         # The listener only parses, writes one transaction and acks; Slack calls go to
         # rt.effects after, so the HTTP response need not wait for anything slow.
         process_before_response=True,

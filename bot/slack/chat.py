@@ -74,7 +74,7 @@ class SlackChat:
 
     def channel_id(self, name_or_id: str) -> str:
         key = name_or_id.lstrip("#")
-        if key[:1] in ("C", "G") and key[1:].isupper():
+        if key[:1] in ("C", "G") and key.isalnum() and key == key.upper():
             return key
         with self._lock:
             if key in self._channels:

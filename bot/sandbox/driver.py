@@ -1,0 +1,537 @@
+"""Sends correctly signed Slack requests (commands, interactivity, events) to the bot over HTTP.
+
+Bodies and headers follow what Slack itself sends, so the bot's real verification path runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import http.client
+import json
+import logging
+import secrets
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode, urlsplit
+
+if TYPE_CHECKING:
+    from bot.sandbox.slack_api import SlackStandIn
+
+__all__ = ["DriverResponse", "SlackDriver", "slack_signature"]
+
+log = logging.getLogger(__name__)
+
+TEAM_ID = "T0WARROOM"
+TEAM_DOMAIN = "warroom-sandbox"
+APP_ID = "A0WARROOM"
+BOT_USER_ID = "U0WARROOM"
+# Stale keep-alive connections fail in one of these ways; the request is then retried once.
+_RECONNECT_ERRORS = (
+    http.client.RemoteDisconnected,
+    http.client.CannotSendRequest,
+    http.client.BadStatusLine,
+    ConnectionResetError,
+    ConnectionAbortedError,
+    BrokenPipeError,
+)
+
+
+@dataclass
+class DriverResponse:
+    """The bot's HTTP answer; ``headers`` lookups are case-insensitive."""
+
+    status: int
+    body: str
+    json: dict[str, Any] | None
+    headers: Mapping[str, str]
+    elapsed: float
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+
+def slack_signature(signing_secret: str, timestamp: int | str, body: bytes | str) -> str:
+    """Slack's v0 request signature for ``body`` sent at ``timestamp``."""
+    raw = body.decode() if isinstance(body, bytes) else body
+    base = f"v0:{timestamp}:{raw}".encode()
+    return "v0=" + hmac.new(signing_secret.encode(), base, hashlib.sha256).hexdigest()
+
+
+class SlackDriver:
+    """Plays Slack's side of the HTTP conversation with the bot."""
+
+    def __init__(
+        self,
+        bot_url: str = "http://127.0.0.1:3000/slack/events",
+        signing_secret: str = "",
+        standin: SlackStandIn | None = None,
+        verification_token: str = "sandbox-verification-token",
+        timeout: float = 10.0,
+    ) -> None:
+        parts = urlsplit(bot_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"bot_url must be an http(s) URL, got {bot_url!r}")
+        self.bot_url = bot_url
+        self.signing_secret = signing_secret
+        self.standin = standin
+        self.verification_token = verification_token
+        self.timeout = timeout
+        self._scheme = parts.scheme
+        self._host = parts.hostname
+        self._port = parts.port or (443 if parts.scheme == "https" else 80)
+        self._path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        self._local = threading.local()
+        self._team_id = standin.team_id if standin is not None else TEAM_ID
+
+    # ------------------------------------------------------------------- slash commands
+    def command(
+        self,
+        text: str,
+        user: str,
+        channel: str,
+        command: str = "/incident",
+        *,
+        sign: bool = True,
+        timestamp: int | None = None,
+    ) -> DriverResponse:
+        fields = {
+            "token": self.verification_token,
+            "team_id": self._team_id,
+            "team_domain": TEAM_DOMAIN,
+            "channel_id": channel,
+            "channel_name": self._channel_name(channel),
+            "user_id": user,
+            "user_name": self._user_name(user),
+            "command": command,
+            "text": text,
+            "api_app_id": APP_ID,
+            "is_enterprise_install": "false",
+            "response_url": self._response_url(channel, user),
+            "trigger_id": _trigger_id(),
+        }
+        body = urlencode(fields).encode()
+        return self.send(body, "application/x-www-form-urlencoded", sign=sign, timestamp=timestamp)
+
+    # -------------------------------------------------------------------- interactivity
+    def block_action(
+        self,
+        user: str,
+        channel: str,
+        message_ts: str,
+        action_id: str,
+        value: str | None = None,
+        block_id: str | None = None,
+        message: dict[str, Any] | None = None,
+        *,
+        element: dict[str, Any] | None = None,
+        sign: bool = True,
+        timestamp: int | None = None,
+    ) -> DriverResponse:
+        """A ``block_actions`` payload for a button click on a channel message."""
+        if message is None:
+            message = self._stored_message(channel, message_ts)
+        action: dict[str, Any] = {
+            "action_id": action_id,
+            "block_id": block_id or secrets.token_urlsafe(4),
+            "type": "button",
+            "action_ts": _now_ts(),
+        }
+        if element is not None:
+            action["type"] = element.get("type", "button")
+            if "text" in element:
+                action["text"] = element["text"]
+            if "style" in element:
+                action["style"] = element["style"]
+        if value is not None:
+            action["value"] = value
+        payload = {
+            "type": "block_actions",
+            "user": self._user_obj(user),
+            "api_app_id": APP_ID,
+            "token": self.verification_token,
+            "container": {
+                "type": "message",
+                "message_ts": message_ts,
+                "channel_id": channel,
+                "is_ephemeral": False,
+            },
+            "trigger_id": _trigger_id(),
+            "team": {"id": self._team_id, "domain": TEAM_DOMAIN},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "channel": {"id": channel, "name": self._channel_name(channel)},
+            "message": message or {"type": "message", "ts": message_ts, "text": ""},
+            "state": {"values": {}},
+            "response_url": self._response_url(channel, user, message_ts),
+            "actions": [action],
+        }
+        return self._send_payload(payload, sign, timestamp)
+
+    def press(
+        self,
+        channel: str,
+        message_ts: str,
+        action_id: str,
+        user: str,
+        *,
+        sign: bool = True,
+        timestamp: int | None = None,
+    ) -> DriverResponse:
+        """Click the button ``action_id`` of a message stored in the stand-in."""
+        if self.standin is None:
+            raise LookupError("press() needs a stand-in to find the message")
+        message = self._stored_message(channel, message_ts)
+        if message is None:
+            raise LookupError(f"no message {message_ts} in {channel}")
+        for block in message.get("blocks") or []:
+            elements = list(block.get("elements") or [])
+            if isinstance(block.get("accessory"), dict):
+                elements.append(block["accessory"])
+            for element in elements:
+                if element.get("type") == "button" and element.get("action_id") == action_id:
+                    return self.block_action(
+                        user,
+                        channel,
+                        message_ts,
+                        action_id,
+                        value=element.get("value"),
+                        block_id=block.get("block_id"),
+                        message=message,
+                        element=element,
+                        sign=sign,
+                        timestamp=timestamp,
+                    )
+        raise LookupError(f"no button {action_id!r} on message {message_ts} in {channel}")
+
+    def submit_view(
+        self,
+        user: str,
+        view: dict[str, Any],
+        values: Mapping[str, Mapping[str, Any]],
+        *,
+        sign: bool = True,
+        timestamp: int | None = None,
+    ) -> DriverResponse:
+        """A ``view_submission``; ``values`` is ``{block_id: {action_id: value_or_state}}``."""
+        view_id = view.get("id") or f"V{secrets.token_hex(5).upper()}"
+        state = _view_state(view, values)
+        submitted = {
+            "id": view_id,
+            "team_id": self._team_id,
+            "type": view.get("type", "modal"),
+            "blocks": view.get("blocks", []),
+            "private_metadata": view.get("private_metadata", ""),
+            "callback_id": view.get("callback_id", ""),
+            "state": {"values": state},
+            "hash": view.get("hash", f"{int(time.time())}.{secrets.token_hex(4)}"),
+            "title": view.get("title"),
+            "clear_on_close": view.get("clear_on_close", False),
+            "notify_on_close": view.get("notify_on_close", False),
+            "close": view.get("close"),
+            "submit": view.get("submit"),
+            "previous_view_id": view.get("previous_view_id"),
+            "root_view_id": view.get("root_view_id", view_id),
+            "app_id": APP_ID,
+            "external_id": view.get("external_id", ""),
+            "app_installed_team_id": self._team_id,
+            "bot_id": view.get("bot_id", "B0WARROOM"),
+        }
+        payload = {
+            "type": "view_submission",
+            "team": {"id": self._team_id, "domain": TEAM_DOMAIN},
+            "user": self._user_obj(user),
+            "api_app_id": APP_ID,
+            "token": self.verification_token,
+            "trigger_id": _trigger_id(),
+            "view": submitted,
+            "response_urls": [],
+            "is_enterprise_install": False,
+            "enterprise": None,
+        }
+        return self._send_payload(payload, sign, timestamp)
+
+    def message_shortcut(
+        self,
+        callback_id: str,
+        user: str,
+        channel: str,
+        message_ts: str,
+        *,
+        sign: bool = True,
+        timestamp: int | None = None,
+    ) -> DriverResponse:
+        message = self._stored_message(channel, message_ts)
+        payload = {
+            "type": "message_action",
+            "token": self.verification_token,
+            "action_ts": _now_ts(),
+            "team": {"id": self._team_id, "domain": TEAM_DOMAIN},
+            "user": self._user_obj(user),
+            "channel": {"id": channel, "name": self._channel_name(channel)},
+            "is_enterprise_install": False,
+            "enterprise": None,
+            "callback_id": callback_id,
+            "trigger_id": _trigger_id(),
+            "response_url": self._response_url(channel, user),
+            "message_ts": message_ts,
+            "message": message or {"type": "message", "ts": message_ts, "text": ""},
+        }
+        return self._send_payload(payload, sign, timestamp)
+
+    def global_shortcut(
+        self, callback_id: str, user: str, *, sign: bool = True, timestamp: int | None = None
+    ) -> DriverResponse:
+        payload = {
+            "type": "shortcut",
+            "token": self.verification_token,
+            "action_ts": _now_ts(),
+            "team": {"id": self._team_id, "domain": TEAM_DOMAIN},
+            "user": self._user_obj(user),
+            "is_enterprise_install": False,
+            "enterprise": None,
+            "callback_id": callback_id,
+            "trigger_id": _trigger_id(),
+        }
+        return self._send_payload(payload, sign, timestamp)
+
+    # ---------------------------------------------------------------------- Events API
+    def event(
+        self,
+        event: dict[str, Any],
+        event_id: str | None = None,
+        retry_num: int | None = None,
+        retry_reason: str | None = None,
+        *,
+        sign: bool = True,
+        timestamp: int | None = None,
+    ) -> DriverResponse:
+        """Wrap ``event`` in an ``event_callback`` envelope; ``retry_num`` marks a Slack retry."""
+        envelope = {
+            "token": self.verification_token,
+            "team_id": self._team_id,
+            "context_team_id": self._team_id,
+            "context_enterprise_id": None,
+            "api_app_id": APP_ID,
+            "event": event,
+            "type": "event_callback",
+            "event_id": event_id or "Ev" + secrets.token_hex(5).upper(),
+            "event_time": int(time.time()),
+            "authorizations": [
+                {
+                    "enterprise_id": None,
+                    "team_id": self._team_id,
+                    "user_id": BOT_USER_ID,
+                    "is_bot": True,
+                    "is_enterprise_install": False,
+                }
+            ],
+            "is_ext_shared_channel": False,
+        }
+        headers = {}
+        if retry_num is not None:
+            headers["X-Slack-Retry-Num"] = str(retry_num)
+            headers["X-Slack-Retry-Reason"] = retry_reason or "http_timeout"
+        body = json.dumps(envelope).encode()
+        return self.send(body, "application/json", sign=sign, timestamp=timestamp, headers=headers)
+
+    def url_verification(
+        self, challenge: str, *, sign: bool = True, timestamp: int | None = None
+    ) -> DriverResponse:
+        body = {
+            "token": self.verification_token,
+            "challenge": challenge,
+            "type": "url_verification",
+        }
+        raw = json.dumps(body).encode()
+        return self.send(raw, "application/json", sign=sign, timestamp=timestamp)
+
+    def forward_events_to_bot(self) -> None:
+        """Route the stand-in's events (pins, reactions, messages) to the bot over signed HTTP."""
+        if self.standin is None:
+            raise RuntimeError("forward_events_to_bot() needs a stand-in")
+
+        def sink(event: dict[str, Any]) -> None:
+            try:
+                response = self.event(event)
+            except OSError as exc:  # bot down or restarting: Slack would retry; we just report
+                log.warning("could not deliver %s event to the bot: %r", event.get("type"), exc)
+                return
+            if not response.ok:
+                log.warning("bot answered %s to %s event", response.status, event.get("type"))
+
+        self.standin.event_sink = sink
+
+    # ------------------------------------------------------------------------- transport
+    def send(
+        self,
+        body: bytes,
+        content_type: str,
+        *,
+        sign: bool = True,
+        timestamp: int | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> DriverResponse:
+        """POST a raw body with Slack's headers; ``sign=False`` sends a wrong signature."""
+        ts = int(time.time()) if timestamp is None else timestamp
+        secret = self.signing_secret if sign else "not-the-" + self.signing_secret
+        all_headers = {
+            "Content-Type": content_type,
+            "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
+            "X-Slack-Request-Timestamp": str(ts),
+            "X-Slack-Signature": slack_signature(secret, ts, body),
+            **(headers or {}),
+        }
+        started = time.perf_counter()
+        for attempt in (1, 2):
+            conn, reused = self._connection()
+            try:
+                conn.request("POST", self._path, body=body, headers=all_headers)
+                resp = conn.getresponse()
+                raw = resp.read()
+                break
+            except _RECONNECT_ERRORS:
+                conn.close()
+                self._local.conn = None
+                # Only a reused keep-alive socket may have gone stale; a fresh failure is real.
+                if attempt == 2 or not reused:
+                    raise
+            except BaseException:
+                conn.close()
+                self._local.conn = None
+                raise
+        elapsed = time.perf_counter() - started
+        if resp.will_close:
+            conn.close()
+            self._local.conn = None
+        text = raw.decode("utf-8", errors="replace")
+        return DriverResponse(resp.status, text, _maybe_json(resp, text), resp.msg, elapsed)
+
+    def close(self) -> None:
+        """Close this thread's connection (other threads' connections close when they exit)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    def _connection(self) -> tuple[http.client.HTTPConnection, bool]:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None and conn.sock is not None:
+            return conn, True
+        if conn is None:
+            cls = (
+                http.client.HTTPSConnection
+                if self._scheme == "https"
+                else http.client.HTTPConnection
+            )
+            conn = cls(self._host, self._port, timeout=self.timeout)
+            self._local.conn = conn
+        return conn, False
+
+    def _send_payload(
+        self, payload: dict[str, Any], sign: bool, timestamp: int | None
+    ) -> DriverResponse:
+        body = urlencode({"payload": json.dumps(payload)}).encode()
+        return self.send(body, "application/x-www-form-urlencoded", sign=sign, timestamp=timestamp)
+
+    # -------------------------------------------------------------------------- helpers
+    def _user_name(self, user_id: str) -> str:
+        user = self.standin.user(user_id) if self.standin is not None else None
+        return str(user["name"]) if user else user_id
+
+    def _channel_name(self, channel_id: str) -> str:
+        if self.standin is not None:
+            try:
+                ch = self.standin.channel(channel_id)
+            except KeyError:
+                return channel_id
+            return "directmessage" if ch["is_im"] else ch["name"]
+        return channel_id
+
+    def _user_obj(self, user_id: str) -> dict[str, str]:
+        name = self._user_name(user_id)
+        return {"id": user_id, "username": name, "name": name, "team_id": self._team_id}
+
+    def _response_url(self, channel: str, user: str, message_ts: str | None = None) -> str:
+        if self.standin is not None:
+            return self.standin.new_response_url(channel, user, message_ts)
+        return f"https://hooks.slack.com/actions/{self._team_id}/{secrets.randbelow(10**12)}/x"
+
+    def _stored_message(self, channel: str, message_ts: str) -> dict[str, Any] | None:
+        if self.standin is None:
+            return None
+        return self.standin.slack_message(channel, message_ts)
+
+
+def _view_state(
+    view: Mapping[str, Any], values: Mapping[str, Mapping[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """Build ``view.state.values`` the way Slack does: every input element, typed by element."""
+    state: dict[str, dict[str, Any]] = {}
+    elements: dict[tuple[str, str], dict[str, Any]] = {}
+    for block in view.get("blocks") or []:
+        if block.get("type") == "input" and isinstance(block.get("element"), dict):
+            element = block["element"]
+            key = (block.get("block_id", ""), element.get("action_id", ""))
+            elements[key] = element
+            state.setdefault(key[0], {})[key[1]] = _element_state(element, None)
+    for block_id, actions in values.items():
+        for action_id, value in actions.items():
+            element = elements.get((block_id, action_id), {"type": "plain_text_input"})
+            entry = value if isinstance(value, dict) else _element_state(element, value)
+            state.setdefault(block_id, {})[action_id] = entry
+    return state
+
+
+def _element_state(element: Mapping[str, Any], value: Any) -> dict[str, Any]:
+    kind = element.get("type", "plain_text_input")
+
+    def option(v: str) -> dict[str, Any]:
+        for opt in element.get("options") or []:
+            if opt.get("value") == v:
+                return dict(opt)
+        return {"text": {"type": "plain_text", "text": str(v), "emoji": True}, "value": str(v)}
+
+    if kind in ("static_select", "external_select", "radio_buttons"):
+        return {"type": kind, "selected_option": None if value is None else option(value)}
+    if kind in ("multi_static_select", "multi_external_select", "checkboxes"):
+        return {"type": kind, "selected_options": [option(v) for v in value or []]}
+    singles = {
+        "users_select": "selected_user",
+        "conversations_select": "selected_conversation",
+        "channels_select": "selected_channel",
+        "datepicker": "selected_date",
+        "timepicker": "selected_time",
+    }
+    if kind in singles:
+        return {"type": kind, singles[kind]: value}
+    multis = {
+        "multi_users_select": "selected_users",
+        "multi_conversations_select": "selected_conversations",
+        "multi_channels_select": "selected_channels",
+    }
+    if kind in multis:
+        return {"type": kind, multis[kind]: list(value or [])}
+    return {"type": kind, "value": value}
+
+
+def _maybe_json(resp: http.client.HTTPResponse, text: str) -> dict[str, Any] | None:
+    if "json" not in (resp.getheader("Content-Type") or "") and not text.startswith("{"):
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _trigger_id() -> str:
+    return f"{secrets.randbelow(10**11)}.{secrets.randbelow(10**12)}.{secrets.token_hex(16)}"
+
+
+def _now_ts() -> str:
+    return f"{time.time():.6f}"

@@ -1,0 +1,68 @@
+"""Block Kit as readable terminal text: sections, fields, context, numbered buttons."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+Button = tuple[str, str, str]  # (channel, message ts, action_id)
+
+_CHANNEL = re.compile(r"<#([CG][A-Z0-9]+)(?:\|[^>]*)?>")
+_USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+_LINK = re.compile(r"<(https?://[^|>]+)(?:\|([^>]*))?>")
+
+
+def mrkdwn(text: str, channel_name: Callable[[str], str], user_name: Callable[[str], str]) -> str:
+    text = _CHANNEL.sub(lambda m: "#" + channel_name(m.group(1)), text)
+    text = _USER.sub(lambda m: "@" + user_name(m.group(1)), text)
+    return _LINK.sub(lambda m: m.group(2) or m.group(1), text)
+
+
+def message_lines(
+    msg: dict[str, Any], fmt: Callable[[str], str], buttons: list[Button], channel: str
+) -> list[str]:
+    """Render one message; its buttons are appended to `buttons` and shown by number."""
+    blocks = msg.get("blocks") or []
+    if not blocks:
+        return [fmt(msg.get("text", ""))]
+    out: list[str] = []
+    for b in blocks:
+        kind = b.get("type")
+        if kind == "section":
+            if b.get("text"):
+                out.append(fmt(b["text"]["text"]))
+            for f in b.get("fields", []):
+                key, _, value = fmt(f["text"]).partition("\n")
+                out.append(f"  {key.strip('*')}: {value}")
+            acc = b.get("accessory")
+            if acc and acc.get("type") == "button":
+                buttons.append((channel, msg["ts"], acc["action_id"]))
+                out.append(f"  [{len(buttons)}] {acc['text']['text']}")
+        elif kind == "context":
+            out.append("  " + " ".join(fmt(e.get("text", "")) for e in b.get("elements", [])))
+        elif kind == "actions":
+            labels = []
+            for e in b.get("elements", []):
+                if e.get("type") == "button":
+                    buttons.append((channel, msg["ts"], e["action_id"]))
+                    labels.append(f"[{len(buttons)}] {e['text']['text']}")
+            out.append("  " + "   ".join(labels))
+        elif kind == "header":
+            out.append(fmt(b["text"]["text"]).upper())
+    return out
+
+
+def modal_lines(view: dict[str, Any]) -> list[str]:
+    out = [f"┌ {view.get('title', {}).get('text', 'Form')} (fill it in with /submit key=value …)"]
+    for b in view.get("blocks", []):
+        if b.get("type") != "input":
+            continue
+        el = b["element"]
+        initial = el.get("initial_value") or (el.get("initial_option") or {}).get("value", "")
+        opts = [o["value"] for o in el.get("options", [])]
+        hint = f" one of {', '.join(opts)}" if opts else ""
+        optional = " (optional)" if b.get("optional") else ""
+        out.append(f"│ {b['block_id']}{optional}{hint}: {initial}")
+    out.append("└")
+    return out

@@ -1,0 +1,258 @@
+"""Declaring an incident over the real wire: war room, invites, pinned alert, announcement, once."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from bot.config import Policy, SeverityPolicy
+from tests.conftest import make_bot
+from tests.helpers import incidents, kinds, today_room
+
+
+def test_declare_opens_a_ready_war_room(bot) -> None:
+    r = bot.cmd("declare P1 Checkout API returns 500s")
+    assert r.json["response_type"] == "ephemeral"
+    assert "Declared" in r.json["text"] and "-001" in r.json["text"]
+
+    [inc] = incidents(bot.rt)
+    assert (inc.severity, inc.status, inc.reporter_id) == ("P1", "investigating", "U0ALICE")
+    assert inc.ready_at is not None and inc.setup_error is None
+
+    room = bot.slack.channel(inc.channel_id)
+    assert room["name"] == today_room(1, "checkout-api-returns-500s") == inc.channel_name
+    assert "P1" in room["topic"] and "INVESTIGATING" in room["topic"]
+    assert "U0ALICE" in room["members"]
+
+    [alert] = [m for m in bot.slack.messages(inc.channel_id) if m.get("bot_id")]
+    assert alert["ts"] == inc.alert_ts and alert["pinned"]
+    body = str(alert["blocks"])
+    for field in ("Severity", "Title", "Impact", "Status", "Lead", "War room"):
+        assert f"*{field}*" in body
+    assert "take_lead" in body
+
+    [announce] = [m for m in bot.slack.messages("C0INCIDENTS") if m.get("bot_id")]
+    assert f"<#{inc.channel_id}>" in announce["text"] or f"<#{inc.channel_id}>" in str(
+        announce["blocks"]
+    )
+    assert "join_war_room" in str(announce["blocks"])
+    assert kinds(bot.rt, inc.id) == ["declared", "war_room_created", "war_room_ready"]
+
+
+def test_responders_for_the_severity_are_invited(db_url, standin) -> None:
+    sev = Policy().severities
+    sev["P0"] = SeverityPolicy(
+        label="Critical",
+        respond_minutes=15,
+        resolve_minutes=120,
+        update_minutes=30,
+        responders=["U0BOB", "U0CAROL"],
+        mirror_updates=True,
+    )
+    for bot in make_bot(db_url, standin, Policy(severities=sev)):
+        bot.cmd("declare SEV1 Database primary down", user="U0DAN")
+        [inc] = incidents(bot.rt)
+        assert inc.severity == "P0"
+        members = set(bot.slack.channel(inc.channel_id)["members"])
+        assert {"U0DAN", "U0BOB", "U0CAROL"} <= members
+
+
+def test_retyped_declaration_makes_no_second_incident(bot) -> None:
+    bot.cmd("declare P1 Checkout API returns 500s")
+    r = bot.cmd("declare P1  checkout api returns 500S")
+    assert "already declared" in r.json["text"]
+    assert len(incidents(bot.rt)) == 1
+    assert len(bot.slack.calls_to("conversations.create")) == 1
+
+
+def test_concurrent_double_submissions_make_one_incident(bot) -> None:
+    replies: list[str] = []
+
+    def go() -> None:
+        replies.append(
+            bot.driver.command(
+                "declare P2 Search latency high", user="U0BOB", channel="C0GENERAL"
+            ).json["text"]
+        )
+
+    threads = [threading.Thread(target=go) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    bot.settle()
+    assert len(incidents(bot.rt)) == 1
+    assert len(bot.slack.calls_to("conversations.create")) == 1
+    assert sum("Declared" in r for r in replies) == 1
+    assert all("Declared" in r or "already" in r for r in replies)
+
+
+def test_redis_fast_path_still_makes_one_incident(db_url, standin, redis_url) -> None:
+    for bot in make_bot(db_url, standin, redis_url=redis_url):
+        results: list[str] = []
+
+        def go(b=bot, out=results) -> None:
+            r = b.driver.command("declare P1 Login broken", user="U0CAROL", channel="C0GENERAL")
+            out.append(r.json["text"])
+
+        threads = [threading.Thread(target=go) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        bot.settle()
+        assert len(incidents(bot.rt)) == 1
+        assert sum("Declared" in r for r in results) == 1
+        assert bot.rt.once.claim("probe", 5) and not bot.rt.once.claim("probe", 5)
+
+
+def test_each_declaration_gets_the_next_number_of_the_day(bot) -> None:
+    bot.cmd("declare P2 First thing")
+    bot.cmd("declare P3 Second thing")
+    a, b = incidents(bot.rt)
+    assert (a.seq, b.seq) == (1, 2)
+    assert b.channel_name == today_room(2, "second-thing")
+
+
+def test_taken_channel_name_gets_a_suffix(bot) -> None:
+    bot.slack.add_channel(today_room(1, "payments-down"))
+    bot.cmd("declare P1 Payments down")
+    [inc] = incidents(bot.rt)
+    assert inc.channel_name == today_room(1, "payments-down") + "-2"
+    assert inc.ready_at is not None
+
+
+def test_non_latin_title_gets_a_channel_without_slug(bot) -> None:
+    bot.cmd("declare P2 支付服务故障")
+    [inc] = incidents(bot.rt)
+    assert inc.title == "支付服务故障" and inc.channel_name == today_room(1, "")
+
+
+def test_failed_channel_creation_keeps_the_incident_and_retry_finishes(bot) -> None:
+    bot.slack.fail_next("conversations.create", error="restricted_action")
+    bot.cmd("declare P1 Checkout API returns 500s")
+    [inc] = incidents(bot.rt)
+    assert (
+        inc.channel_id is None and inc.ready_at is None and "restricted_action" in inc.setup_error
+    )
+    [told] = [e for e in bot.slack.ephemerals(user="U0ALICE") if "Retry" in str(e.get("blocks"))]
+    assert "is recorded" in told["text"]
+
+    bot.cmd(f"retry {inc.number}")
+    [inc] = incidents(bot.rt)
+    assert inc.ready_at is not None and inc.channel_id
+    assert kinds(bot.rt, inc.id) == [
+        "declared",
+        "war_room_failed",
+        "war_room_created",
+        "war_room_ready",
+    ]
+
+
+def test_retry_resumes_without_a_second_channel(bot) -> None:
+    bot.slack.fail_next("chat.postMessage", error="fatal_error", times=2)
+    bot.cmd("declare P2 Queue backlog growing")
+    [inc] = incidents(bot.rt)
+    assert inc.channel_id and inc.ready_at is None
+    [retry_msg] = [
+        e for e in bot.slack.ephemerals(user="U0ALICE") if "retry_setup" in str(e.get("blocks"))
+    ]
+    assert "fatal_error" in retry_msg["text"]
+    bot.driver.block_action("U0ALICE", "C0GENERAL", "1.0", "retry_setup", value=str(inc.id))
+    bot.settle()
+    [inc] = incidents(bot.rt)
+    assert inc.ready_at is not None
+    assert len(bot.slack.calls_to("conversations.create")) == 1
+
+
+def test_rate_limited_post_is_retried_not_dropped(bot) -> None:
+    bot.slack.rate_limit_next("chat.postMessage", retry_after=1)
+    bot.cmd("declare P3 Typo on status page")
+    [inc] = incidents(bot.rt)
+    assert inc.ready_at is not None
+    assert any(m["ts"] == inc.alert_ts for m in bot.slack.messages(inc.channel_id))
+
+
+def test_declare_without_title_opens_the_modal_and_submission_declares(bot) -> None:
+    bot.cmd("declare P0")
+    assert len(bot.slack.calls_to("views.open")) == 1
+    [view] = list(bot.slack.views.values())
+    assert view["callback_id"] == "declare_modal"
+    r = bot.driver.submit_view(
+        "U0BOB",
+        view,
+        {
+            "title": {"title": "Orders not shipping"},
+            "severity": {"severity": {"selected_option": {"value": "P0"}}},
+            "impact": {"impact": "No orders ship since 09:00"},
+        },
+    )
+    assert r.status == 200
+    bot.settle()
+    [inc] = incidents(bot.rt)
+    assert (inc.title, inc.severity, inc.impact) == (
+        "Orders not shipping",
+        "P0",
+        "No orders ship since 09:00",
+    )
+    assert inc.ready_at is not None
+
+
+def test_modal_with_blank_title_is_refused_in_the_form(bot) -> None:
+    bot.cmd("declare")
+    [view] = list(bot.slack.views.values())
+    r = bot.driver.submit_view(
+        "U0BOB",
+        view,
+        {
+            "title": {"title": " 🔥 "},
+            "severity": {"severity": {"selected_option": {"value": "P2"}}},
+            "impact": {"impact": ""},
+        },
+    )
+    assert r.json["response_action"] == "errors" and "title" in r.json["errors"]
+    assert incidents(bot.rt) == []
+
+
+def test_message_shortcut_prefills_and_links_the_message(bot) -> None:
+    ts = bot.slack.user_post(
+        "C0GENERAL", "U0CAROL", "Checkout is timing out for everyone\nsince 10:02"
+    )
+    bot.driver.message_shortcut("declare_from_message", "U0CAROL", "C0GENERAL", ts)
+    bot.settle()
+    [view] = list(bot.slack.views.values())
+    assert "Checkout is timing out for everyone" in str(view["blocks"])
+    r = bot.driver.submit_view(
+        "U0CAROL",
+        view,
+        {
+            "title": {"title": "Checkout is timing out for everyone"},
+            "severity": {"severity": {"selected_option": {"value": "P1"}}},
+            "impact": {"impact": "everyone"},
+        },
+    )
+    assert r.status == 200
+    bot.settle()
+    [inc] = incidents(bot.rt)
+    assert ts.replace(".", "") in inc.source_link
+
+
+@pytest.mark.parametrize(
+    "text,expect",
+    [
+        ("explode now", "not a Warroom command"),
+        ("declare P7 Something broke", "`P7` is not a severity"),
+        ("declare Checkout broke", "Start with the severity"),
+        ("declare P1 " + "x" * 10_000, "keep it under 150"),
+        ("declare P1 🔥🔥 !!!", "at least one word"),
+        ("status identified", "inside an incident's war room"),
+        ("resolve", "inside an incident's war room"),
+    ],
+)
+def test_bad_input_gets_a_clear_reply_and_stores_nothing(bot, text: str, expect: str) -> None:
+    r = bot.cmd(text)
+    assert r.status == 200 and expect in r.json["text"]
+    assert "Traceback" not in r.body
+    assert incidents(bot.rt) == []
+    assert bot.slack.calls_to("conversations.create") == []
