@@ -11,6 +11,7 @@ from bot.config import ConfigError, load_policy, load_settings
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from bot.incident import flows
     from bot.slack.app import build_app
     from bot.slack.server import build_asgi, serve
     from bot.wiring import build_runtime
@@ -23,7 +24,7 @@ def _serve(args: argparse.Namespace) -> int:
     policy = load_policy(settings.warroom_config)
     rt = build_runtime(settings, policy, migrate=args.migrate)
     bolt = build_app(rt, settings.slack_signing_secret, settings.slack_bot_token)
-    _resume_setups(rt)
+    flows.resume_unfinished(rt)
     if settings.socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
@@ -33,16 +34,6 @@ def _serve(args: argparse.Namespace) -> int:
         serve(build_asgi(bolt, rt), settings.host, settings.port)
     rt.shutdown()
     return 0
-
-
-def _resume_setups(rt: object) -> None:
-    """War rooms whose setup a dead process left unfinished are picked up at start."""
-    from bot.incident import flows, service
-
-    with rt.db.session() as s:  # type: ignore[attr-defined]
-        pending = service.unfinished_setups(s, rt.now())  # type: ignore[attr-defined]
-    for incident_id in pending:
-        rt.submit(flows.open_war_room, rt, incident_id)  # type: ignore[attr-defined]
 
 
 def _migrate(args: argparse.Namespace) -> int:

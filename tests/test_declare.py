@@ -256,3 +256,32 @@ def test_bad_input_gets_a_clear_reply_and_stores_nothing(bot, text: str, expect:
     assert "Traceback" not in r.body
     assert incidents(bot.rt) == []
     assert bot.slack.calls_to("conversations.create") == []
+
+
+def test_setup_left_by_a_dead_process_is_resumed_and_adopts_its_channel(bot) -> None:
+    from datetime import timedelta
+
+    from bot.incident import flows, ops
+    from bot.models import Incident
+
+    # A process recorded the incident, created the channel, then died before saving its id.
+    d = ops.declare(
+        bot.rt,
+        title="Cache stampede",
+        severity="P2",
+        impact="",
+        reporter="U0BOB",
+        team_id="T0WARROOM",
+        channel="C0GENERAL",
+    )
+    name = today_room(d.incident.seq, "cache-stampede")
+    bot.rt.chat.create_channel(name)
+    with bot.rt.db.session() as s:
+        s.get(Incident, d.incident.id).setup_claim_until = bot.rt.now() - timedelta(seconds=1)
+
+    assert flows.resume_unfinished(bot.rt) == [d.incident.id]
+    bot.settle()
+    [inc] = incidents(bot.rt)
+    assert inc.ready_at is not None and inc.channel_name == name
+    assert len(bot.slack.calls_to("conversations.create")) == 2  # the dead one's, then name_taken
+    assert flows.resume_unfinished(bot.rt) == []
