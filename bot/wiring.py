@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from bot.clock import Clock, SystemClock
 from bot.config import Policy, Settings
 from bot.db import Database
@@ -20,5 +22,11 @@ def build_runtime(
     once: Once = RedisOnce(settings.redis_url) if settings.redis_url else NoOnce()
     chat = SlackChat(make_client(settings.slack_bot_token, settings.slack_api_url))
     return Runtime(
-        settings=settings, policy=policy, db=db, chat=chat, clock=clock or SystemClock(), once=once
+        settings=settings,
+        policy=policy,
+        db=db,
+        chat=chat,
+        clock=clock or SystemClock(),
+        once=once,
+        effects=ThreadPoolExecutor(settings.effect_workers, "effects"),
     )
