@@ -14,6 +14,7 @@ def _serve(args: argparse.Namespace) -> int:
     from bot.incident import flows
     from bot.slack.app import build_app
     from bot.slack.server import build_asgi, serve
+    from bot.timers.runner import TimerRunner
     from bot.wiring import build_runtime
 
     settings = load_settings()
@@ -25,6 +26,7 @@ def _serve(args: argparse.Namespace) -> int:
     rt = build_runtime(settings, policy, migrate=args.migrate)
     bolt = build_app(rt, settings.slack_signing_secret, settings.slack_bot_token)
     flows.resume_unfinished(rt)
+    timers = TimerRunner(rt).start()
     if settings.socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
@@ -32,6 +34,7 @@ def _serve(args: argparse.Namespace) -> int:
         SocketModeHandler(bolt, settings.slack_app_token).start()
     else:
         serve(build_asgi(bolt, rt), settings.host, settings.port)
+    timers.stop()
     rt.shutdown()
     return 0
 

@@ -59,22 +59,51 @@ class Settings(BaseSettings):
         return f"sqlite:///{Path(self.warroom_data_dir).resolve() / 'warroom.db'}"
 
 
+def _slack_ids(v: list[str], groups: bool) -> list[str]:
+    allowed = ("U", "W", "S") if groups else ("U", "W")
+    for u in v:
+        if not (u[:1] in allowed and u[1:].isalnum() and u == u.upper()):
+            what = "user id (U012ABCDEF) or user group id (S012ABCDEF)" if groups else "user id"
+            raise ValueError(f"'{u}' is not a Slack {what}")
+    return v
+
+
+class EscalationStep(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    after_minutes: Annotated[float, Field(ge=0)] = 0  # after the response time ran out
+    notify: list[str] = []
+
+    @field_validator("notify")
+    @classmethod
+    def _ids(cls, v: list[str]) -> list[str]:
+        return _slack_ids(v, groups=True)
+
+
 class SeverityPolicy(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     label: str
-    respond_minutes: Annotated[int, Field(gt=0)]
-    resolve_minutes: Annotated[int, Field(gt=0)]
-    update_minutes: Annotated[int, Field(ge=0)] = 0  # 0: no cadence
+    # Minutes may be fractional: demos and tests compress time.
+    respond_minutes: Annotated[float, Field(gt=0)]
+    resolve_minutes: Annotated[float, Field(gt=0)]
+    update_minutes: Annotated[float, Field(ge=0)] = 0  # 0: no cadence
     responders: list[str] = []
     mirror_updates: bool = False
+    # Who is called when nobody takes the lead within respond_minutes; empty: the responders.
+    escalation: list[EscalationStep] = []
 
     @field_validator("responders")
     @classmethod
     def _user_ids(cls, v: list[str]) -> list[str]:
-        for u in v:
-            if not (u[:1] in ("U", "W") and u[1:].isalnum()):
-                raise ValueError(f"'{u}' is not a Slack user id (like U012ABCDEF)")
+        return _slack_ids(v, groups=False)
+
+    @field_validator("escalation")
+    @classmethod
+    def _ordered(cls, v: list[EscalationStep]) -> list[EscalationStep]:
+        mins = [s.after_minutes for s in v]
+        if mins != sorted(mins):
+            raise ValueError("steps must be in order of after_minutes")
         return v
 
 
@@ -112,6 +141,9 @@ class Policy(BaseModel):
     channel_prefix: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,19}$")] = "incident"
     severities: dict[str, SeverityPolicy] = Field(default_factory=_default_severities)
     declare_dedupe_seconds: Annotated[int, Field(ge=0, le=86400)] = 300
+    resolve_warning_percent: Annotated[int, Field(ge=1, le=99)] = 80
+    postmortem_reminder_hours: Annotated[float, Field(gt=0)] = 48  # after resolution
+    archive_after_days: Annotated[float, Field(ge=0)] = 0  # 0: never archive war rooms
 
     @field_validator("timezone")
     @classmethod
@@ -145,6 +177,10 @@ class Policy(BaseModel):
             update_every=timedelta(minutes=s.update_minutes) if s.update_minutes else None,
             responders=tuple(s.responders),
             mirror_updates=s.mirror_updates,
+            escalation=tuple(
+                (timedelta(minutes=e.after_minutes), tuple(e.notify or s.responders))
+                for e in (s.escalation or [EscalationStep()])
+            ),
         )
 
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.incident.cadence import next_update_due
 from bot.models import Incident
 from bot.severity import SeverityLevel
 
@@ -172,13 +173,6 @@ def resolution(inc: Incident, level: SeverityLevel, tz: ZoneInfo) -> tuple[str, 
 
 def context(text: str) -> Block:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": _cut(text, 2000)}]}
-
-
-def next_update_due(inc: Incident, level: SeverityLevel) -> datetime | None:
-    if level.update_every is None or inc.is_resolved:
-        return None
-    base = inc.last_update_at or inc.declared_at
-    return base + level.update_every
 
 
 def card(inc: Incident, level: SeverityLevel, tz: ZoneInfo, now: datetime) -> list[Block]:

@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.db import Base, UTCDateTime
@@ -36,6 +46,10 @@ class Incident(Base):
     mitigated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_update_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    postmortem_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Per-incident reminder cadence (`/incident remind`): None follows the severity's policy.
+    update_minutes: Mapped[float | None] = mapped_column(Float)
+    reminders_off: Mapped[bool] = mapped_column(default=False)
 
     # War-room setup: each step's result is kept so a retry resumes instead of repeating.
     channel_id: Mapped[str | None] = mapped_column(String(32), unique=True)
@@ -77,6 +91,26 @@ class TimelineEvent(Base):
     source_key: Mapped[str | None] = mapped_column(String(80))
 
     incident: Mapped[Incident] = relationship(back_populates="timeline")
+
+
+class Timer(Base):
+    """A durable due time. Whoever flips it pending -> firing first fires it; nobody else can."""
+
+    __tablename__ = "timers"
+    __table_args__ = (Index("ix_timers_state_due", "state", "due_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(24))
+    step: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    state: Mapped[str] = mapped_column(String(10), default="pending")
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claim_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(24))
 
 
 class DeclareGuard(Base):

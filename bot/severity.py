@@ -22,6 +22,8 @@ class SeverityLevel:
     update_every: timedelta | None  # None: no status-update cadence
     responders: tuple[str, ...] = ()
     mirror_updates: bool = False  # copy status updates to the incidents channel
+    # (delay after the response time ran out, who to call) per step
+    escalation: tuple[tuple[timedelta, tuple[str, ...]], ...] = ()
 
 
 class UnknownSeverity(UserError):

@@ -20,6 +20,7 @@ HELP = """*Warroom* — `/incident <command>`
 • `severity <P0-P3>` — change the severity (SEV1-SEV4 work too)
 • `lead @user` · `role comms|scribe @user`
 • `note <text>` — add a line to the timeline
+• `remind <minutes>|off` — status-update reminder cadence for this incident
 • `resolve [summary]` · `reopen` · `show` · `timeline`
 Pin a message or react with :pushpin: to put it on the timeline."""
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from bot.errors import UserError
 from bot.runtime import Runtime
-from commands import declare, notes, overview, roles, status
+from commands import declare, notes, overview, reminders, roles, status
 from commands.base import Reply, Request
 
 log = logging.getLogger(__name__)
@@ -26,6 +26,7 @@ SUBCOMMANDS: dict[str, Handler] = {
     "lead": roles.lead,
     "role": roles.role,
     "note": notes.note,
+    "remind": reminders.remind,
     "show": overview.show,
     "timeline": overview.timeline,
     "list": overview.list_,

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import create_engine, text
 
+from bot.clock import Clock
 from bot.config import Policy, Settings
 from bot.migrate import upgrade
 from bot.runtime import Runtime
@@ -117,7 +118,11 @@ class Bot:
 
 
 def make_bot(
-    db_url: str, standin: SlackStandIn, policy: Policy | None = None, redis_url: str = ""
+    db_url: str,
+    standin: SlackStandIn,
+    policy: Policy | None = None,
+    redis_url: str = "",
+    clock: Clock | None = None,
 ) -> Iterator[Bot]:
     settings = Settings(
         slack_bot_token=TOKEN,
@@ -126,7 +131,7 @@ def make_bot(
         database_url=db_url,
         redis_url=redis_url,
     )
-    rt = build_runtime(settings, policy or Policy())
+    rt = build_runtime(settings, policy or Policy(), clock=clock)
     app = build_app(rt, SECRET, TOKEN)
     server = BackgroundServer(build_asgi(app, rt)).start()
     driver = SlackDriver(

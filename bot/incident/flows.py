@@ -13,6 +13,7 @@ from typing import Any
 from bot import messages
 from bot.chat import ChatError
 from bot.incident import service, timeline
+from bot.incident.cadence import next_update_due
 from bot.incident.lifecycle import Change
 from bot.incident.naming import channel_name
 from bot.models import Incident
@@ -99,9 +100,7 @@ def _setup(rt: Runtime, inc: Incident) -> None:
     if not inc.invited:
         jobs["invite"] = rt.fanout.submit(rt.chat.invite, ch, [inc.reporter_id, *level.responders])
     if inc.alert_ts is None:
-        text, blocks = messages.alert(
-            inc, level, rt.policy.tz, messages.next_update_due(inc, level)
-        )
+        text, blocks = messages.alert(inc, level, rt.policy.tz, next_update_due(inc, level))
         jobs["alert"] = rt.fanout.submit(rt.chat.post, ch, text, blocks)
     if inc.announce_ts is None:
         text, blocks = messages.announcement(inc, level)
@@ -207,7 +206,7 @@ def apply_change(rt: Runtime, change: Change, response_url: str | None = None) -
     tz = rt.policy.tz
     try:
         _announce_change(rt, change, level, tz)
-        if change.kind != "note" and change.kind != "update":
+        if change.kind in ("status", "severity", "role", "resolved", "reopened"):
             rt.chat.set_topic(inc.channel_id, messages.topic(inc))
             _refresh_alert(rt, inc)
         if change.kind == "role" and change.after:
@@ -225,9 +224,7 @@ def apply_change(rt: Runtime, change: Change, response_url: str | None = None) -
 def _refresh_alert(rt: Runtime, inc: Incident) -> None:
     if inc.alert_ts and inc.channel_id:
         level = rt.policy.level(inc.severity)
-        text, blocks = messages.alert(
-            inc, level, rt.policy.tz, messages.next_update_due(inc, level)
-        )
+        text, blocks = messages.alert(inc, level, rt.policy.tz, next_update_due(inc, level))
         rt.chat.update(inc.channel_id, inc.alert_ts, text, blocks)
 
 
@@ -240,7 +237,7 @@ def _mirror(rt: Runtime, inc: Incident, text: str, blocks: list[dict[str, Any]],
 def _announce_change(rt: Runtime, change: Change, level: Any, tz: Any) -> None:
     inc, ch, actor = change.incident, change.incident.channel_id, change.actor
     assert ch is not None
-    nxt = messages.next_update_due(inc, level)
+    nxt = next_update_due(inc, level)
     if change.kind == "update" or (change.kind == "status" and change.text):
         text, blocks = messages.status_update(inc, level, change.text, actor or "", tz, nxt)
         rt.chat.post(ch, text, blocks)
@@ -260,6 +257,8 @@ def _announce_change(rt: Runtime, change: Change, level: Any, tz: Any) -> None:
         "role": f":bust_in_silhouette: <@{change.after}> is now the *{change.text}*"
         + (f" (assigned by <@{actor}>)" if actor != change.after else ""),
         "note": f":memo: Note from <@{actor}>: {change.text}",
+        "reminders": f":alarm_clock: {change.text} (set by <@{actor}>)",
+        "snooze": f":zzz: {change.text} (by <@{actor}>)",
         "reopened": f":leftwards_arrow_with_hook: <@{actor}> reopened the incident; "
         "status *investigating*.",
     }

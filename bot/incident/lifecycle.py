@@ -26,6 +26,7 @@ class Change:
     after: str | None = None
     text: str = ""
     actor: str | None = None
+    next_due: datetime | None = None  # a responder's own "next update at", overriding cadence
 
 
 def _text(text: str, what: str) -> str:

@@ -10,11 +10,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from bot.incident import service, timeline
 from bot.incident.lifecycle import Change
 from bot.incident.service import Declared, IncidentError
 from bot.models import Incident, ProcessedEvent, TimelineEvent
 from bot.runtime import Runtime
+from bot.timers import plan
 
 _NUMBER = re.compile(r"^(?:INC-)?(\d{4}-\d{2}-\d{2})-(\d{1,4})$", re.IGNORECASE)
 
@@ -43,7 +46,7 @@ def declare(
                     "This incident is already being declared; it will appear in a moment."
                 )
             return Declared(existing, duplicate=True)
-        return service.declare(
+        d = service.declare(
             s,
             title=title,
             severity=severity,
@@ -56,6 +59,9 @@ def declare(
             dedupe_window=window,
             source_link=source_link,
         )
+        if not d.duplicate:
+            plan.plan_new(s, d.incident, rt.policy, now)
+        return d
 
 
 def in_war_room(rt: Runtime, channel_id: str, fn: Callable[..., Change], *args: Any) -> Change:
@@ -67,12 +73,17 @@ def in_war_room(rt: Runtime, channel_id: str, fn: Callable[..., Change], *args: 
                 "This command works inside an incident's war room. "
                 "`/incident list` shows the open incidents and their channels."
             )
-        return fn(s, inc, *args, rt.now())
+        return _changed(s, rt, fn(s, inc, *args, rt.now()))
+
+
+def _changed(s: Session, rt: Runtime, change: Change) -> Change:
+    plan.after_change(s, change, rt.policy, rt.now())  # same transaction as the change
+    return change
 
 
 def on_incident(rt: Runtime, incident_id: int, fn: Callable[..., Change], *args: Any) -> Change:
     with rt.db.session() as s:
-        return fn(s, service.by_id(s, incident_id, lock=True), *args, rt.now())
+        return _changed(s, rt, fn(s, service.by_id(s, incident_id, lock=True), *args, rt.now()))
 
 
 def find_in_war_room(rt: Runtime, channel_id: str) -> Incident:

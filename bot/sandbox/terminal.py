@@ -22,6 +22,7 @@ from bot.sandbox.render import Button, message_lines, modal_lines, mrkdwn
 from bot.sandbox.slack_api import SlackStandIn
 from bot.slack.app import build_app
 from bot.slack.server import BackgroundServer, build_asgi
+from bot.timers.runner import TimerRunner
 from bot.wiring import build_runtime
 
 HELP = """Sandbox commands (anything else is posted as a message in the current channel):
@@ -54,6 +55,7 @@ class Sandbox:
         self.server.start()
         self.driver = SlackDriver(self.server.url + "/slack/events", secret, standin=self.slack)
         self.driver.forward_events_to_bot()
+        self.timers = TimerRunner(self.rt).start()
         self.user = "U0ALICE"
         self.channel = "C0GENERAL"
         self.buttons: list[Button] = []
@@ -250,6 +252,7 @@ class Sandbox:
         self.open_view = None
 
     def close(self) -> None:
+        self.timers.stop()
         self.slack.event_sink = None
         self.server.stop()
         self.rt.shutdown()

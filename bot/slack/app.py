@@ -14,7 +14,7 @@ from slack_bolt import Ack, App, BoltResponse
 from bot.chat import ChatError
 from bot.incident import ops
 from bot.runtime import Runtime
-from commands import declare, roles
+from commands import declare, reminders, roles
 from commands.base import Reply, Request
 from commands.router import dispatch, guarded
 
@@ -92,6 +92,28 @@ def build_app(rt: Runtime, signing_secret: str, token: str) -> App:
     button("take_lead", roles.take_lead)
     button("join_war_room", declare.join_war_room)
     button("retry_setup", declare.retry_setup)
+    button("snooze_15", reminders.snooze_15)
+    button("snooze_30", reminders.snooze_30)
+    button("stop_reminders", reminders.stop)
+    button("post_update", reminders.open_update_form)
+
+    @app.view("update_modal")
+    def on_update_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        values = _view_values(view)
+        if not values.get("progress", "").strip():
+            ack(response_action="errors", errors={"progress": "Say what has been done."})
+            return
+        ack()
+        req = _req(body)
+        _respond_later(
+            rt,
+            req,
+            guarded(
+                lambda: reminders.update_submitted(
+                    rt, req, values, view.get("private_metadata", "")
+                )
+            ),
+        )
 
     @app.view("declare_modal")
     def on_declare_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:

@@ -142,6 +142,13 @@ class SlackChat:
         if resp.status_code != 200:
             raise ChatError("response_url", f"http_{resp.status_code}: {resp.body[:100]}")
 
+    def archive(self, channel: str) -> None:
+        try:
+            self._call("conversations_archive", channel=channel)
+        except ChatError as e:
+            if e.code != "already_archived":
+                raise
+
     def message(self, channel: str, ts: str) -> dict[str, Any] | None:
         page = self._call(
             "conversations_history", channel=channel, latest=ts, inclusive=True, limit=1

@@ -1,0 +1,1 @@
+"""Durable timers: status-update reminders, escalation, SLA warnings and follow-ups."""

@@ -1,0 +1,81 @@
+"""The timer loop: claim what is due in the database, fire it on the effects pool.
+
+APScheduler only drives the tick; it keeps no jobs of its own. Every process may run the loop:
+a timer is fired by whichever process flips it to `firing` first, and a claim that its process
+died holding lapses after the lease, so another process takes over within LEASE.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from datetime import timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import or_, select, update
+
+from bot.models import Timer
+from bot.runtime import Runtime
+from bot.timers.fire import fire
+
+log = logging.getLogger(__name__)
+LEASE = timedelta(seconds=30)
+
+
+def claim_due(rt: Runtime, worker: str, limit: int) -> list[int]:
+    """Atomically take up to `limit` due timers (and ones whose claim lapsed)."""
+    now = rt.now()
+    due = or_(
+        (Timer.state == "pending") & (Timer.due_at <= now),
+        (Timer.state == "firing") & (Timer.claim_until < now),
+    )
+    pick = select(Timer.id).where(due).order_by(Timer.due_at).limit(limit)
+    if not rt.db.is_sqlite:
+        pick = pick.with_for_update(skip_locked=True)  # replicas take different rows
+    with rt.db.session() as s:
+        # `due` again in the outer WHERE: PostgreSQL re-checks it on a row another
+        # transaction just claimed, so two replicas can never both win the same timer.
+        rows = s.execute(
+            update(Timer)
+            .where(Timer.id.in_(pick.scalar_subquery()), due)
+            .values(state="firing", claimed_by=worker, claim_until=now + LEASE)
+            .returning(Timer.id)
+            .execution_options(synchronize_session=False)
+        )
+        return [r[0] for r in rows]
+
+
+class TimerRunner:
+    def __init__(self, rt: Runtime, tick_seconds: float = 0.5, batch: int = 500) -> None:
+        self.rt = rt
+        self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.tick_seconds = tick_seconds
+        self.batch = batch
+        self.scheduler: BackgroundScheduler | None = None
+
+    def tick(self) -> int:
+        """One pass: claim what is due and hand it to the effects pool. Returns how many."""
+        try:
+            ids = claim_due(self.rt, self.worker, self.batch)
+        except Exception:
+            log.exception("claiming due timers failed; will retry next tick")
+            return 0
+        for timer_id in ids:
+            self.rt.submit(fire, self.rt, timer_id, self.worker)
+        return len(ids)
+
+    def start(self) -> TimerRunner:
+        # coalesce + max_instances=1: a slow tick is never run twice at once or queued up.
+        self.scheduler = BackgroundScheduler(
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
+        )
+        self.scheduler.add_job(self.tick, "interval", seconds=self.tick_seconds, id="timers")
+        self.scheduler.start()
+        return self
+
+    def stop(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=True)
+            self.scheduler = None
