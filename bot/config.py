@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -133,6 +134,70 @@ def _default_severities() -> dict[str, SeverityPolicy]:
     }
 
 
+class ActionRule(BaseModel):
+    """Who may approve an action and how; `mode: auto` runs it on request (diagnostics only)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mode: Literal["approval", "auto"] = "approval"
+    approvers: list[str] = []  # user ids and/or user group ids; empty: anyone in the workspace
+    min_approvals: Annotated[int, Field(ge=1, le=5)] = 1
+    allow_self_approval: bool = False  # four eyes unless a single-person sandbox says otherwise
+    expire_minutes: Annotated[float, Field(gt=0, le=1440)] = 15
+    timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 20
+
+    @field_validator("approvers")
+    @classmethod
+    def _ids(cls, v: list[str]) -> list[str]:
+        return _slack_ids(v, groups=True)
+
+
+class KubernetesTarget(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    namespaces: list[str] = []  # the only namespaces any action may touch
+    kubeconfig: str = ""  # empty: in-cluster config, else the default kubeconfig
+    context: str = ""
+    host: str = ""  # an API URL without auth (the sandbox's stand-in); overrides the above
+
+
+class PostgresTarget(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    dsn: str = ""
+    dsn_env: str = ""  # read the DSN from this environment variable (keeps it out of YAML)
+
+    def resolved(self) -> str:
+        return os.environ.get(self.dsn_env, "") if self.dsn_env else self.dsn
+
+
+class RedisTarget(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = ""
+    url_env: str = ""
+
+    def resolved(self) -> str:
+        return os.environ.get(self.url_env, "") if self.url_env else self.url
+
+
+class Targets(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kubernetes: KubernetesTarget | None = None
+    postgres: dict[str, PostgresTarget] = {}
+    redis: dict[str, RedisTarget] = {}
+    http: dict[str, str] = {}  # name -> URL of an allow-listed health endpoint
+
+    @field_validator("http")
+    @classmethod
+    def _urls(cls, v: dict[str, str]) -> dict[str, str]:
+        for name, url in v.items():
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"{name}: '{url}' is not an http(s) URL")
+        return v
+
+
 class Policy(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -144,6 +209,13 @@ class Policy(BaseModel):
     resolve_warning_percent: Annotated[int, Field(ge=1, le=99)] = 80
     postmortem_reminder_hours: Annotated[float, Field(gt=0)] = 48  # after resolution
     archive_after_days: Annotated[float, Field(ge=0)] = 0  # 0: never archive war rooms
+    targets: Targets = Field(default_factory=Targets)
+    action_defaults: ActionRule = Field(default_factory=ActionRule)
+    actions: dict[str, ActionRule] = {}  # per action name, overriding action_defaults
+    log_tail_max: Annotated[int, Field(ge=1, le=10000)] = 1000
+
+    def rule(self, action: str) -> ActionRule:
+        return self.actions.get(action, self.action_defaults)
 
     @field_validator("timezone")
     @classmethod

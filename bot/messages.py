@@ -101,10 +101,11 @@ def alert(
     blocks = [section(f"*{head}*\n*{inc.number}* {inc.title}"), fields(pairs)]
     if inc.comms_id or inc.scribe_id:
         blocks.append(fields([("Comms", _who(inc.comms_id)), ("Scribe", _who(inc.scribe_id))]))
-    if inc.lead_id is None and not inc.is_resolved:
-        blocks.append(
-            actions("alert_actions", button("Take lead", "take_lead", str(inc.id), "primary"))
-        )
+    if not inc.is_resolved:
+        buttons = [button("Diagnose", "diagnose", str(inc.id))]
+        if inc.lead_id is None:
+            buttons.insert(0, button("Take lead", "take_lead", str(inc.id), "primary"))
+        blocks.append(actions("alert_actions", *buttons))
     return f"{head}: {inc.title}", blocks
 
 

@@ -111,6 +111,58 @@ class Timer(Base):
     claim_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     outcome: Mapped[str | None] = mapped_column(String(24))
+    ref_id: Mapped[int | None] = mapped_column(Integer)  # e.g. the action request that expires
+
+
+class ActionRequest(Base):
+    """A diagnostic or remediation someone asked for; it runs once, after approval."""
+
+    __tablename__ = "action_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(40))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    target: Mapped[str] = mapped_column(String(200))  # what it runs against, for people
+    preview: Mapped[str] = mapped_column(Text, default="")  # exactly what will run
+    requester_id: Mapped[str] = mapped_column(String(32))
+    # pending -> approved -> running -> succeeded|failed; or denied|expired
+    state: Mapped[str] = mapped_column(String(12), default="pending")
+    approvals_needed: Mapped[int] = mapped_column(Integer, default=1)
+    approvers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    decided_by: Mapped[str | None] = mapped_column(String(32))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=0)  # bumped by every transition
+
+
+class AuditEntry(Base):
+    """Who did what to which target, and how it ended: append-only."""
+
+    __tablename__ = "audit_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    actor_id: Mapped[str | None] = mapped_column(String(32))
+    event: Mapped[str] = mapped_column(String(16))
+    request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("action_requests.id", ondelete="SET NULL"), index=True
+    )
+    incident_id: Mapped[int | None] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str] = mapped_column(String(200), default="")
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    outcome: Mapped[str] = mapped_column(String(16), default="")
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[str] = mapped_column(Text, default="")
 
 
 class DeclareGuard(Base):

@@ -29,6 +29,9 @@ class Runtime:
     once: Once
     # Slack work after the ack runs here, not on Bolt's 5-thread listener pool.
     effects: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(16, "effects"))
+    # Approved actions run here, each under its own timeout, apart from Slack work.
+    actions: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(8, "actions"))
+    targets: Any = None  # bot.targets.Targets, built from the policy
     # Independent Slack calls inside one flow run side by side here.
     fanout: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(32, "fanout"))
 
@@ -61,5 +64,6 @@ class Runtime:
 
     def shutdown(self) -> None:
         self.effects.shutdown(wait=True)
+        self.actions.shutdown(wait=False, cancel_futures=True)
         self.fanout.shutdown(wait=True)
         self.db.dispose()

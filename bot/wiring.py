@@ -11,6 +11,7 @@ from bot.migrate import upgrade
 from bot.once import NoOnce, Once, RedisOnce
 from bot.runtime import Runtime
 from bot.slack.chat import SlackChat, make_client
+from bot.targets import Targets
 
 
 def build_runtime(
@@ -29,4 +30,5 @@ def build_runtime(
         clock=clock or SystemClock(),
         once=once,
         effects=ThreadPoolExecutor(settings.effect_workers, "effects"),
+        targets=Targets(policy.targets),
     )

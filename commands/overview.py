@@ -21,6 +21,7 @@ HELP = """*Warroom* — `/incident <command>`
 • `lead @user` · `role comms|scribe @user`
 • `note <text>` — add a line to the timeline
 • `remind <minutes>|off` — status-update reminder cadence for this incident
+• `run <action> [args]` — a diagnostic, after approval (`run help` lists them)
 • `resolve [summary]` · `reopen` · `show` · `timeline`
 Pin a message or react with :pushpin: to put it on the timeline."""
 

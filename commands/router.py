@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from bot.errors import UserError
 from bot.runtime import Runtime
-from commands import declare, notes, overview, reminders, roles, status
+from commands import declare, notes, overview, reminders, roles, run, status
 from commands.base import Reply, Request
 
 log = logging.getLogger(__name__)
@@ -27,6 +27,7 @@ SUBCOMMANDS: dict[str, Handler] = {
     "role": roles.role,
     "note": notes.note,
     "remind": reminders.remind,
+    "run": run.run,
     "show": overview.show,
     "timeline": overview.timeline,
     "list": overview.list_,

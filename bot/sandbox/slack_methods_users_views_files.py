@@ -52,6 +52,12 @@ class UsersViewsFilesMethods(MessageStore):
             "response_metadata": meta,
         }
 
+    def api_usergroups_users_list(self, p: dict) -> dict:
+        group = str(p.get("usergroup") or "")
+        if group not in self._usergroups:
+            raise SlackError("no_such_subteam")
+        return {"users": list(self._usergroups[group])}
+
     def api_users_lookupByEmail(self, p: dict) -> dict:
         email = str(p.get("email") or "").lower()
         for user in self._users.values():

@@ -48,6 +48,7 @@ class SlackStore:
         self._files: dict[str, dict[str, Any]] = {}
         self._response_urls: dict[str, dict[str, Any]] = {}
         self._events: list[dict[str, Any]] = []
+        self._usergroups: dict[str, list[str]] = {}
         self._add_user(BOT_USER_ID, "warroom", "Warroom", is_bot=True)
         for user_id, name in SEED_USERS.items():
             self._add_user(user_id, name, name.capitalize())
@@ -58,6 +59,11 @@ class SlackStore:
     def add_user(self, user_id: str, name: str, real_name: str | None = None) -> None:
         with self.lock:
             self._add_user(user_id, name, real_name or name.capitalize())
+
+    def add_usergroup(self, group_id: str, members: Iterable[str]) -> None:
+        """A user group (S…) for approver policies; usergroups.users.list answers from it."""
+        with self.lock:
+            self._usergroups[group_id] = list(members)
 
     def add_channel(
         self,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from typing import Any
 
 from slack_sdk import WebClient
@@ -35,6 +36,7 @@ class SlackChat:
         self.client = client
         self._bot_user_id: str | None = None
         self._channels: dict[str, str] = {}
+        self._groups: dict[str, tuple[float, set[str]]] = {}
         self._lock = threading.Lock()
 
     @property
@@ -141,6 +143,38 @@ class SlackChat:
         )
         if resp.status_code != 200:
             raise ChatError("response_url", f"http_{resp.status_code}: {resp.body[:100]}")
+
+    def upload(
+        self,
+        channel: str,
+        filename: str,
+        content: str,
+        title: str,
+        comment: str,
+        thread_ts: str | None = None,
+    ) -> None:
+        # files.upload is gone: slack_sdk's v2 does getUploadURLExternal + completeUploadExternal
+        self._call(
+            "files_upload_v2",
+            channel=channel,
+            filename=filename,
+            content=content,
+            title=title,
+            initial_comment=comment,
+            thread_ts=thread_ts,
+        )
+
+    def group_members(self, group_id: str) -> set[str]:
+        """Members of a user group, cached for a minute (approver checks on every click)."""
+        now = time.monotonic()
+        with self._lock:
+            hit = self._groups.get(group_id)
+            if hit and now - hit[0] < 60:
+                return hit[1]
+        members = set(self._call("usergroups_users_list", usergroup=group_id)["users"])
+        with self._lock:
+            self._groups[group_id] = (now, members)
+        return members
 
     def archive(self, channel: str) -> None:
         try:

@@ -1,0 +1,1 @@
+"""The approval engine: four-eyes, expiring, audited requests that run exactly once."""

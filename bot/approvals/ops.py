@@ -1,0 +1,55 @@
+"""Approval operations a person triggers, each one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from bot.approvals import service
+from bot.approvals.service import Decision
+from bot.incident import service as incidents
+from bot.incident.service import IncidentError
+from bot.models import ActionRequest
+from bot.runtime import Runtime
+
+
+def request(
+    rt: Runtime,
+    channel_id: str,
+    *,
+    action: str,
+    params: dict[str, Any],
+    target: str,
+    preview: str,
+    requester: str,
+) -> ActionRequest:
+    with rt.db.session() as s:
+        inc = incidents.by_channel(s, channel_id)
+        if inc is None:
+            raise IncidentError(
+                "Actions run from an incident's war room, so they land on its "
+                "timeline. `/incident list` shows the war rooms."
+            )
+        return service.create(
+            s,
+            inc,
+            action=action,
+            params=params,
+            target=target,
+            preview=preview,
+            requester=requester,
+            rule=rt.policy.rule(action),
+            now=rt.now(),
+        )
+
+
+def decide(
+    rt: Runtime, request_id: int, user: str, approve: bool, in_group: Callable[[str, str], bool]
+) -> Decision:
+    with rt.db.session() as s:
+        req = s.get(ActionRequest, request_id)
+        if req is None:
+            raise IncidentError("That request no longer exists.")
+        return service.decide(
+            s, request_id, user, approve, rt.policy.rule(req.action), rt.now(), in_group
+        )

@@ -1,0 +1,34 @@
+"""The runbooks' curl loop: status and latency of an allow-listed health URL over N samples."""
+
+from __future__ import annotations
+
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+
+
+@dataclass
+class Sample:
+    status: int | None
+    ms: float
+    error: str = ""
+
+
+def check(url: str, samples: int, timeout_s: float, pause_s: float = 0.2) -> list[Sample]:
+    out: list[Sample] = []
+    for i in range(samples):
+        t0 = time.perf_counter()
+        try:
+            req = urllib.request.Request(url, headers={"User-Agent": "warroom-health/1"})
+            with urllib.request.urlopen(req, timeout=timeout_s) as r:
+                r.read(1024)
+                out.append(Sample(r.status, (time.perf_counter() - t0) * 1000))
+        except urllib.error.HTTPError as e:
+            out.append(Sample(e.code, (time.perf_counter() - t0) * 1000))
+        except (urllib.error.URLError, TimeoutError, OSError) as e:
+            reason = getattr(e, "reason", e)
+            out.append(Sample(None, (time.perf_counter() - t0) * 1000, str(reason)[:100]))
+        if i + 1 < samples:
+            time.sleep(pause_s)
+    return out

@@ -1,0 +1,1 @@
+"""The allow-listed actions (diagnostics and remediations) with typed, validated parameters."""

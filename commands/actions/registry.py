@@ -1,0 +1,49 @@
+"""The registry: each action's name, usage, parser and runner. Nothing else can run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bot.approvals.output import Output
+from bot.config import Policy
+from bot.targets import Targets
+
+
+@dataclass
+class Plan:
+    """A parsed, validated request: exactly what will run, for people and for the runner."""
+
+    params: dict[str, Any]
+    target: str  # e.g. "kubernetes shop/deployment checkout"
+    preview: str  # one or two lines shown on the approval message
+
+
+__all__ = ["ACTIONS", "Action", "Output", "Plan", "load", "register"]
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    kind: str  # "diagnostic" | "remediation"
+    usage: str
+    summary: str
+    parse: Callable[[str, Policy], Plan]
+    run: Callable[[Targets, dict[str, Any]], Output]
+
+
+ACTIONS: dict[str, Action] = {}
+
+
+def register(action: Action) -> Action:
+    assert action.name not in ACTIONS, action.name
+    ACTIONS[action.name] = action
+    return action
+
+
+def load() -> dict[str, Action]:
+    # Importing the families registers their actions.
+    from commands.actions import health, postgres, redis  # noqa: F401
+
+    return ACTIONS

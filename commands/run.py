@@ -1,0 +1,137 @@
+"""`/incident run <action> [args]`, the request's Approve/Deny buttons and the Diagnose menu."""
+
+from __future__ import annotations
+
+import json
+
+from bot.approvals import flows, ops
+from bot.approvals.service import Decision
+from bot.errors import UserError
+from bot.models import ActionRequest
+from bot.runtime import Runtime
+from commands.actions.registry import ACTIONS, Action, load
+from commands.base import Reply, Request, ok
+
+load()
+
+
+def help_text(kind: str | None = None) -> str:
+    rows = [
+        f"• `{a.name}` — {a.summary}\n   {a.usage}"
+        for a in ACTIONS.values()
+        if kind in (None, a.kind)
+    ]
+    return "*Actions* (each asks for approval unless the policy says `auto`)\n" + "\n".join(rows)
+
+
+def _action(name: str) -> Action:
+    action = ACTIONS.get(name.lower())
+    if action is None:
+        names = ", ".join(f"`{n}`" for n in sorted(ACTIONS))
+        raise UserError(
+            f"`{name[:40]}` is not an action Warroom can run. Actions: {names}. "
+            "`/incident run help` shows their arguments."
+        )
+    return action
+
+
+def run(rt: Runtime, req: Request, args: str) -> Reply:
+    name, _, rest = args.strip().partition(" ")
+    if not name or name.lower() == "help":
+        return Reply(help_text())
+    return request_action(rt, req, _action(name), rest)
+
+
+def request_action(rt: Runtime, req: Request, action: Action, args: str) -> Reply:
+    plan = action.parse(args, rt.policy)
+    areq = ops.request(
+        rt,
+        req.channel_id,
+        action=action.name,
+        params=plan.params,
+        target=plan.target,
+        preview=plan.preview,
+        requester=req.user_id,
+    )
+
+    def after() -> None:
+        flows.show(rt, areq, action.kind)
+        if areq.state == "approved":  # policy: auto
+            _execute(rt, areq, action)
+
+    auto = areq.state == "approved"
+    return ok(
+        f"Request #{areq.id} for `{action.name}` "
+        + ("is running (policy: auto)." if auto else "is waiting for approval."),
+        after,
+    )
+
+
+def _execute(rt: Runtime, areq: ActionRequest, action: Action) -> None:
+    timeout = rt.policy.rule(action.name).timeout_seconds
+    flows.execute(rt, areq.id, action.kind, lambda: action.run(rt.targets, areq.params), timeout)
+
+
+def _decide(approve: bool):
+    def handler(rt: Runtime, req: Request, request_id: str) -> Reply:
+        d: Decision = ops.decide(
+            rt,
+            int(request_id),
+            req.user_id,
+            approve,
+            lambda group, user: user in rt.chat.group_members(group),
+        )
+        action = _action(d.req.action)
+
+        def after() -> None:
+            flows.show(rt, d.req, action.kind)
+            if d.run:
+                _execute(rt, d.req, action)
+
+        return ok(d.message, after)
+
+    return handler
+
+
+approve = _decide(True)
+deny = _decide(False)
+
+
+def open_menu(rt: Runtime, req: Request, incident_id: str) -> Reply:
+    """The *Diagnose* button on the alert: a form to pick a diagnostic and its arguments."""
+    if not req.trigger_id:
+        raise UserError("Use `/incident run help` in the war room.")
+    options = [
+        {"text": {"type": "plain_text", "text": a.name}, "value": a.name}
+        for a in ACTIONS.values()
+        if a.kind == "diagnostic"
+    ][:100]
+    view = {
+        "type": "modal",
+        "callback_id": "diagnose_modal",
+        "private_metadata": json.dumps({"channel": req.channel_id}),
+        "title": {"type": "plain_text", "text": "Diagnose"},
+        "submit": {"type": "plain_text", "text": "Request"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "action",
+                "label": {"type": "plain_text", "text": "Diagnostic"},
+                "element": {"type": "static_select", "action_id": "action", "options": options},
+            },
+            {
+                "type": "input",
+                "block_id": "args",
+                "optional": True,
+                "label": {"type": "plain_text", "text": "Arguments"},
+                "hint": {"type": "plain_text", "text": "e.g. -n shop -l app=checkout"},
+                "element": {"type": "plain_text_input", "action_id": "args", "max_length": 500},
+            },
+        ],
+    }
+    return ok("Opening the Diagnose form…", lambda: rt.chat.open_view(req.trigger_id, view))
+
+
+def menu_submitted(rt: Runtime, req: Request, values: dict[str, str], metadata: str) -> Reply:
+    req.channel_id = json.loads(metadata or "{}").get("channel", req.channel_id)
+    return request_action(rt, req, _action(values.get("action", "")), values.get("args", ""))
