@@ -14,6 +14,7 @@ from bot.config import ActionRule
 from bot.incident import timeline
 from bot.incident.service import IncidentError
 from bot.models import ActionRequest, AuditEntry, Incident
+from bot.redact import redact
 
 
 def audit(
@@ -61,8 +62,8 @@ def create(
         incident_id=inc.id,
         action=action,
         params=params,
-        target=target,
-        preview=preview,
+        target=redact(target),
+        preview=redact(preview),
         requester_id=requester,
         state="pending",
         approvals_needed=rule.min_approvals,

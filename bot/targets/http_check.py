@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 
@@ -15,12 +17,29 @@ class Sample:
     error: str = ""
 
 
+def _split_credentials(url: str) -> tuple[str, dict[str, str]]:
+    """urllib cannot take user:password@ in a URL: send it as Basic auth instead."""
+    parts = urllib.parse.urlsplit(url)
+    headers = {"User-Agent": "warroom-health/1"}
+    if parts.username is None:
+        return url, headers
+    token = base64.b64encode(
+        f"{urllib.parse.unquote(parts.username)}:{urllib.parse.unquote(parts.password or '')}".encode()
+    ).decode()
+    headers["Authorization"] = f"Basic {token}"
+    netloc = parts.hostname or ""
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc)), headers
+
+
 def check(url: str, samples: int, timeout_s: float, pause_s: float = 0.2) -> list[Sample]:
     out: list[Sample] = []
+    url, headers = _split_credentials(url)
     for i in range(samples):
         t0 = time.perf_counter()
         try:
-            req = urllib.request.Request(url, headers={"User-Agent": "warroom-health/1"})
+            req = urllib.request.Request(url, headers=headers)
             with urllib.request.urlopen(req, timeout=timeout_s) as r:
                 r.read(1024)
                 out.append(Sample(r.status, (time.perf_counter() - t0) * 1000))
