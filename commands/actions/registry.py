@@ -44,6 +44,6 @@ def register(action: Action) -> Action:
 
 def load() -> dict[str, Action]:
     # Importing the families registers their actions.
-    from commands.actions import health, postgres, redis  # noqa: F401
+    from commands.actions import health, kubernetes, postgres, redis  # noqa: F401
 
     return ACTIONS

@@ -1,0 +1,327 @@
+"""Kubernetes diagnostics: pods, describe, logs, events, top, rollout history and status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.config import Policy
+from bot.errors import UserError
+from bot.targets import Targets
+from bot.targets import kubernetes as k8s
+from commands.actions.args import (
+    Parsed,
+    bounded_int,
+    dns_label,
+    dns_subdomain,
+    duration_seconds,
+    kind_name,
+    selector,
+    split,
+)
+from commands.actions.registry import Action, Output, Plan, register
+from commands.actions.table import table
+
+
+def namespace(a: Parsed, policy: Policy) -> str:
+    allowed = policy.targets.kubernetes.namespaces if policy.targets.kubernetes else []
+    if not allowed:
+        raise UserError(
+            "Kubernetes is not configured with any allowed namespace "
+            "(targets.kubernetes.namespaces in the policy)."
+        )
+    given = a.options.get("n") or a.options.get("namespace")
+    if not given:
+        if len(allowed) == 1:
+            return allowed[0]
+        raise UserError(f"Say which namespace with `-n`: one of {', '.join(allowed)}.")
+    ns = dns_label(str(given), "namespace")
+    if ns not in allowed:
+        raise UserError(
+            f"Namespace `{ns}` is not allowed by the policy (allowed: {', '.join(allowed)})."
+        )
+    return ns
+
+
+NS = {"n": True, "namespace": True}
+
+
+def _one(a: Parsed, usage: str) -> str:
+    if len(a.positional) != 1:
+        raise UserError(f"Usage: {usage}")
+    return a.positional[0]
+
+
+# pods ------------------------------------------------------------------------------------
+PODS = "`/incident run pods [deployment/<name> | -l <selector>] [-n <namespace>]`"
+
+
+def parse_pods(text: str, policy: Policy) -> Plan:
+    a = split(text, PODS, {**NS, "l": True, "selector": True})
+    ns = namespace(a, policy)
+    sel = a.options.get("l") or a.options.get("selector")
+    if a.positional and sel:
+        raise UserError(f"Give a deployment or a selector, not both. Usage: {PODS}")
+    params: dict[str, Any] = {"namespace": ns, "selector": selector(str(sel)) if sel else ""}
+    what = f"pods in `{ns}`" + (f" with `{sel}`" if sel else "")
+    if a.positional:
+        _, name = kind_name(_one(a, PODS), ("deployment",), PODS)
+        params["deployment"] = name
+        what = f"pods of deployment `{name}` in `{ns}`"
+    return Plan(params, f"kubernetes `{ns}`", f"list {what}")
+
+
+def run_pods(t: Targets, p: dict[str, Any]) -> Output:
+    api = t.kubernetes()
+    sel = p["selector"]
+    if p.get("deployment"):
+        sel = k8s.selector_of(k8s.deployment(api, p["namespace"], p["deployment"]))
+    rows = k8s.pods(api, p["namespace"], sel)
+    bad = [
+        r
+        for r in rows
+        if r["status"] != "Running" or r["ready"].split("/")[0] != r["ready"].split("/")[1]
+    ]
+    summary = f"{len(rows)} pod(s), {len(bad)} not ready" if rows else "no pods match"
+    return Output(
+        True,
+        summary,
+        table(rows, ["name", "ready", "status", "restarts", "age", "node"]),
+        "pods.txt",
+    )
+
+
+# describe --------------------------------------------------------------------------------
+DESCRIBE = "`/incident run describe pod/<name> [-n <namespace>]`"
+
+
+def parse_describe(text: str, policy: Policy) -> Plan:
+    a = split(text, DESCRIBE, NS)
+    ns = namespace(a, policy)
+    _, name = kind_name(_one(a, DESCRIBE), ("pod",), DESCRIBE)
+    return Plan(
+        {"namespace": ns, "pod": name},
+        f"kubernetes `{ns}`",
+        f"describe pod `{name}` in `{ns}` (conditions, containers, events)",
+    )
+
+
+def run_describe(t: Targets, p: dict[str, Any]) -> Output:
+    text = k8s.describe_pod(t.kubernetes(), p["namespace"], p["pod"])
+    return Output(True, f"pod {p['pod']} described", text, f"describe-{p['pod']}.txt")
+
+
+# logs ------------------------------------------------------------------------------------
+LOGS = (
+    "`/incident run logs pod/<name> [-n <ns>] [--tail N] [--since 10m] [--previous] "
+    "[-c <container>]`"
+)
+
+
+def parse_logs(text: str, policy: Policy) -> Plan:
+    a = split(
+        text,
+        LOGS,
+        {
+            **NS,
+            "tail": True,
+            "since": True,
+            "previous": False,
+            "p": False,
+            "c": True,
+            "container": True,
+        },
+    )
+    ns = namespace(a, policy)
+    target = _one(a, LOGS)
+    name = (
+        kind_name(target, ("pod",), LOGS)[1] if "/" in target else dns_subdomain(target, "pod name")
+    )
+    tail = bounded_int(a.options.get("tail", 100), "--tail", 1, policy.log_tail_max)
+    since = a.options.get("since")
+    container = a.options.get("c") or a.options.get("container")
+    params = {
+        "namespace": ns,
+        "pod": name,
+        "tail": tail,
+        "since": duration_seconds(since, "--since", 86400) if since else None,
+        "previous": bool(a.options.get("previous") or a.options.get("p")),
+        "container": dns_label(str(container), "container name") if container else None,
+    }
+    bits = (
+        [f"last {tail} lines"]
+        + ([f"since {since}"] if since else [])
+        + (["of the previous container"] if params["previous"] else [])
+        + ([f"container `{container}`"] if container else [])
+    )
+    return Plan(params, f"kubernetes `{ns}`", f"logs of pod `{name}` in `{ns}`: {', '.join(bits)}")
+
+
+def run_logs(t: Targets, p: dict[str, Any]) -> Output:
+    text = k8s.logs(
+        t.kubernetes(),
+        p["namespace"],
+        p["pod"],
+        p["tail"],
+        p["since"],
+        p["previous"],
+        p["container"],
+    )
+    n = len(text.splitlines())
+    return Output(True, f"{n} log line(s) from {p['pod']}", text, f"logs-{p['pod']}.txt")
+
+
+# events ----------------------------------------------------------------------------------
+EVENTS = "`/incident run events [-n <namespace>] [--for pod/<name> | deployment/<name>]`"
+
+
+def parse_events(text: str, policy: Policy) -> Plan:
+    a = split(text, EVENTS, {**NS, "for": True})
+    if a.positional:
+        raise UserError(f"Usage: {EVENTS}")
+    ns = namespace(a, policy)
+    params: dict[str, Any] = {"namespace": ns, "kind": None, "name": None}
+    what = f"events in `{ns}`"
+    if a.options.get("for"):
+        kind, name = kind_name(
+            str(a.options["for"]), ("pod", "deployment", "statefulset", "daemonset"), EVENTS
+        )
+        params.update(kind=kind.capitalize() if kind != "statefulset" else "StatefulSet", name=name)
+        what += f" for {kind} `{name}`"
+    return Plan(params, f"kubernetes `{ns}`", f"list {what}, newest first")
+
+
+def run_events(t: Targets, p: dict[str, Any]) -> Output:
+    kind = {"Daemonset": "DaemonSet"}.get(p["kind"], p["kind"]) if p["kind"] else None
+    rows = k8s.events(t.kubernetes(), p["namespace"], kind, p["name"])
+    warnings = sum(1 for r in rows if r["type"] == "Warning")
+    return Output(
+        True,
+        f"{len(rows)} event(s), {warnings} warning(s)",
+        table(rows, ["last", "type", "reason", "object", "count", "message"], 80),
+        "events.txt",
+    )
+
+
+# top -------------------------------------------------------------------------------------
+TOP = "`/incident run top pods [-n <namespace>] [-l <selector>]` or `/incident run top nodes`"
+
+
+def parse_top(text: str, policy: Policy) -> Plan:
+    a = split(text, TOP, {**NS, "l": True, "selector": True})
+    what = _one(a, TOP)
+    if what not in ("pods", "nodes"):
+        raise UserError(f"Usage: {TOP}")
+    if what == "nodes":
+        return Plan(
+            {"what": "nodes", "namespace": None, "selector": None},
+            "kubernetes cluster",
+            "CPU and memory of the nodes (metrics.k8s.io)",
+        )
+    ns = namespace(a, policy)
+    sel = a.options.get("l") or a.options.get("selector")
+    return Plan(
+        {"what": "pods", "namespace": ns, "selector": selector(str(sel)) if sel else None},
+        f"kubernetes `{ns}`",
+        f"CPU and memory of pods in `{ns}` (metrics.k8s.io)",
+    )
+
+
+def run_top(t: Targets, p: dict[str, Any]) -> Output:
+    rows = k8s.top(t.kubernetes(), p["what"], p["namespace"], p["selector"])
+    return Output(
+        True,
+        f"{len(rows)} {p['what']}",
+        table(rows, ["name", "cpu", "memory"]),
+        f"top-{p['what']}.txt",
+    )
+
+
+# rollout history / status ------------------------------------------------------------------
+HISTORY = "`/incident run rollout-history deployment/<name> [-n <namespace>]`"
+STATUS = "`/incident run rollout-status deployment/<name> [-n <namespace>]`"
+
+
+def _parse_deploy(usage: str, verb: str):
+    def parse(text: str, policy: Policy) -> Plan:
+        a = split(text, usage, NS)
+        ns = namespace(a, policy)
+        _, name = kind_name(_one(a, usage), ("deployment",), usage)
+        return Plan(
+            {"namespace": ns, "deployment": name},
+            f"kubernetes `{ns}`",
+            f"{verb} of deployment `{name}` in `{ns}`",
+        )
+
+    return parse
+
+
+def run_history(t: Targets, p: dict[str, Any]) -> Output:
+    rows = k8s.history(t.kubernetes(), p["namespace"], p["deployment"])
+    for r in rows:
+        r["revision"] = f"{r['revision']}{' (current)' if r['current'] else ''}"
+    return Output(
+        True,
+        f"{len(rows)} revision(s)" if rows else "no rollout history found",
+        table(rows, ["revision", "images", "change_cause", "created"], 70),
+        f"history-{p['deployment']}.txt",
+    )
+
+
+def run_status(t: Targets, p: dict[str, Any]) -> Output:
+    dep = k8s.deployment(t.kubernetes(), p["namespace"], p["deployment"])
+    message, _done, failed = k8s.rollout_status(dep)
+    return Output(not failed, message, "")
+
+
+for _action in (
+    Action(
+        "pods",
+        "diagnostic",
+        PODS,
+        "pods with phase, readiness, restarts, age, node",
+        parse_pods,
+        run_pods,
+    ),
+    Action(
+        "describe",
+        "diagnostic",
+        DESCRIBE,
+        "a pod's conditions, container states and events",
+        parse_describe,
+        run_describe,
+    ),
+    Action(
+        "logs",
+        "diagnostic",
+        LOGS,
+        "a pod's logs (tail, since, previous container)",
+        parse_logs,
+        run_logs,
+    ),
+    Action(
+        "events",
+        "diagnostic",
+        EVENTS,
+        "events in a namespace, newest first",
+        parse_events,
+        run_events,
+    ),
+    Action("top", "diagnostic", TOP, "CPU and memory from metrics-server", parse_top, run_top),
+    Action(
+        "rollout-history",
+        "diagnostic",
+        HISTORY,
+        "revisions with images and change-cause",
+        _parse_deploy(HISTORY, "rollout history"),
+        run_history,
+    ),
+    Action(
+        "rollout-status",
+        "diagnostic",
+        STATUS,
+        "whether the deployment's rollout is done",
+        _parse_deploy(STATUS, "rollout status"),
+        run_status,
+    ),
+):
+    register(_action)
