@@ -8,6 +8,7 @@ import os
 import sys
 
 from bot.config import ConfigError, load_policy, load_settings
+from bot.errors import UserError
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -48,6 +49,47 @@ def _migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _offline_runtime():  # type: ignore[no-untyped-def]
+    from bot.wiring import build_runtime
+
+    settings = load_settings()
+    return build_runtime(settings, load_policy(settings.warroom_config))
+
+
+def _postmortem(args: argparse.Namespace) -> int:
+    from bot.incident import ops
+    from bot.postmortem import ops as pm_ops
+
+    rt = _offline_runtime()
+    try:
+        inc = ops.by_number(rt, args.incident)
+        # Names come from Slack when a token is configured; otherwise user ids are shown.
+        online = bool(rt.settings.slack_bot_token)
+        names = rt.chat.user_name if online else (lambda u: u or "—")
+        bot_user = rt.chat.bot_user_id if online else ""
+        pm, note, _ = pm_ops.compile_for(rt, inc.id, None, names, bot_user)
+    finally:
+        rt.shutdown()
+    if args.output:
+        with open(args.output, "w") as f:
+            f.write(pm.content)
+        print(f"{'draft ' if pm.draft else ''}v{pm.version} written to {args.output} ({note})")
+    else:
+        print(pm.content)
+    return 0
+
+
+def _stats(args: argparse.Namespace) -> int:
+    from bot.postmortem import ops as pm_ops
+
+    rt = _offline_runtime()
+    try:
+        print(pm_ops.metrics(rt, args.window))
+    finally:
+        rt.shutdown()
+    return 0
+
+
 def _sandbox(args: argparse.Namespace) -> int:
     from bot.sandbox.terminal import run
 
@@ -63,6 +105,13 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("migrate", help="apply database migrations")
     p.add_argument("revision", nargs="?", default="head")
     p.set_defaults(fn=_migrate)
+    p = sub.add_parser("postmortem", help="compile an incident's post-mortem (Markdown)")
+    p.add_argument("incident", help="the incident number, e.g. 2026-11-22-001")
+    p.add_argument("-o", "--output", help="write to FILE instead of standard output")
+    p.set_defaults(fn=_postmortem)
+    p = sub.add_parser("stats", help="incident metrics over a window")
+    p.add_argument("window", nargs="?", default="30d", help="e.g. 30d, 12h, 8w")
+    p.set_defaults(fn=_stats)
     p = sub.add_parser("sandbox", help="try Warroom in the terminal against a local Slack stand-in")
     p.add_argument("--script", help="play a scripted session from FILE and print the transcript")
     p.add_argument("--latency-ms", type=int, default=0, help="added to every Slack call")
@@ -79,6 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as e:
         print(f"warroom: configuration error: {e}", file=sys.stderr)
         return 2
+    except UserError as e:
+        print(f"warroom: {e}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

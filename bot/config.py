@@ -213,6 +213,7 @@ class Policy(BaseModel):
     action_defaults: ActionRule = Field(default_factory=ActionRule)
     actions: dict[str, ActionRule] = {}  # per action name, overriding action_defaults
     log_tail_max: Annotated[int, Field(ge=1, le=10000)] = 1000
+    postmortem_template: str = ""  # a Jinja2 file replacing the built-in Markdown template
 
     def rule(self, action: str) -> ActionRule:
         return self.actions.get(action, self.action_defaults)

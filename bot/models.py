@@ -34,6 +34,10 @@ class Incident(Base):
     status: Mapped[str] = mapped_column(String(16), default="investigating")
     impact: Mapped[str] = mapped_column(Text, default="")
     summary: Mapped[str] = mapped_column(Text, default="")
+    # Post-mortem fields (`/incident set <field> <text>` and the resolve form).
+    root_cause: Mapped[str] = mapped_column(Text, default="", server_default="")
+    resolution: Mapped[str] = mapped_column(Text, default="", server_default="")
+    lessons: Mapped[str] = mapped_column(Text, default="", server_default="")
     team_id: Mapped[str] = mapped_column(String(32), default="")
     reporter_id: Mapped[str] = mapped_column(String(32))
     lead_id: Mapped[str | None] = mapped_column(String(32))
@@ -163,6 +167,41 @@ class AuditEntry(Base):
     outcome: Mapped[str] = mapped_column(String(16), default="")
     duration_ms: Mapped[int | None] = mapped_column(Integer)
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class ActionItem(Base):
+    """A follow-up with an owner and a due date; numbered per incident for `action done <n>`."""
+
+    __tablename__ = "action_items"
+    __table_args__ = (UniqueConstraint("incident_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    owner_id: Mapped[str | None] = mapped_column(String(32))
+    due: Mapped[date | None] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(8), default="open")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(32))
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_by: Mapped[str | None] = mapped_column(String(32))
+
+
+class Postmortem(Base):
+    """The compiled draft; compiling again replaces it and bumps the version."""
+
+    __tablename__ = "postmortems"
+
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    content: Mapped[str] = mapped_column(Text)
+    draft: Mapped[bool] = mapped_column(default=True)
+    compiled_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    compiled_by: Mapped[str | None] = mapped_column(String(32))
+    file_id: Mapped[str | None] = mapped_column(String(32))
 
 
 class DeclareGuard(Base):

@@ -12,6 +12,7 @@ HELP = """*Warroom* — `/incident <command>`
 *Anywhere*
 • `declare <P0-P3> <title>` — declare an incident and open its war room (no title: a form)
 • `list [all]` — open incidents (with `all`, resolved ones too)
+• `stats [30d]` — counts, time to acknowledge and resolve, SLA breaches
 • `retry <number>` — finish a war room whose setup failed
 • `help` — this text
 *In a war room*
@@ -22,6 +23,9 @@ HELP = """*Warroom* — `/incident <command>`
 • `note <text>` — add a line to the timeline
 • `remind <minutes>|off` — status-update reminder cadence for this incident
 • `run <action> [args]` — a diagnostic, after approval (`run help` lists them)
+• `postmortem` — compile the post-mortem draft from the timeline (posted as a file)
+• `set <root_cause|impact|resolution|lessons> <text>` — post-mortem fields
+• `action add <text> [@owner] [due:YYYY-MM-DD]` · `action done <n>` · `action list`
 • `resolve [summary]` · `reopen` · `show` · `timeline`
 Pin a message or react with :pushpin: to put it on the timeline."""
 

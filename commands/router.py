@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from bot.errors import UserError
 from bot.runtime import Runtime
-from commands import declare, notes, overview, reminders, roles, run, status
+from commands import declare, notes, overview, postmortem, reminders, roles, run, status
 from commands.base import Reply, Request
 
 log = logging.getLogger(__name__)
@@ -28,6 +28,10 @@ SUBCOMMANDS: dict[str, Handler] = {
     "note": notes.note,
     "remind": reminders.remind,
     "run": run.run,
+    "postmortem": postmortem.postmortem,
+    "set": postmortem.set_field,
+    "action": postmortem.action,
+    "stats": postmortem.stats,
     "show": overview.show,
     "timeline": overview.timeline,
     "list": overview.list_,

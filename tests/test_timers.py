@@ -193,7 +193,7 @@ def test_remind_command_changes_the_cadence_and_refuses_bad_values(tbot, clock) 
     clock.advance(hours=2)
     tick(tbot)
     assert not [e for e in events(tbot.rt, inc.id) if e.kind == "reminder"]
-    tbot.cmd("resolve", channel=inc.channel_id)
+    tbot.cmd("resolve Done", channel=inc.channel_id)
     assert "resolved" in tbot.cmd("remind 5", channel=inc.channel_id).json["text"]
 
 
@@ -209,7 +209,7 @@ def test_snooze_and_stop_buttons_and_a_stale_button_after_resolution(tbot, clock
     tbot.driver.press(inc.channel_id, rem["ts"], "stop_reminders", "U0ALICE")
     tbot.settle()
     assert pending(tbot, "update_due") == []
-    tbot.cmd("resolve", channel=inc.channel_id)
+    tbot.cmd("resolve Done", channel=inc.channel_id)
     tbot.driver.press(inc.channel_id, rem["ts"], "snooze_30", "U0ALICE")
     tbot.settle()
     assert any("is resolved" in e["text"] for e in tbot.slack.ephemerals(user="U0ALICE"))

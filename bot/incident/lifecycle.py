@@ -177,3 +177,60 @@ def reopen(s, inc: Incident, actor: str, now: datetime) -> Change:
         data={"from": RESOLVED, "to": "investigating"},
     )
     return Change(inc, "reopened", RESOLVED, "investigating", actor=actor)
+
+
+FIELDS = {
+    "root_cause": "root_cause",
+    "root-cause": "root_cause",
+    "rootcause": "root_cause",
+    "impact": "impact",
+    "resolution": "resolution",
+    "lessons": "lessons",
+    "lessons_learned": "lessons",
+    "lessons-learned": "lessons",
+    "summary": "summary",
+}
+
+
+def set_field(s, inc: Incident, field: str, text: str, actor: str, now: datetime) -> Change:
+    """Post-mortem fields; allowed after resolution, when post-mortems are written."""
+    attr = FIELDS.get(field.lower())
+    if attr is None:
+        raise IncidentError(
+            f"`{field}` is not a field. Fields: root_cause, impact, resolution, lessons, summary."
+        )
+    value = text.strip()
+    if not value:
+        raise IncidentError(f"Write the {attr.replace('_', ' ')} after the field name.")
+    if len(value) > 20000:
+        raise IncidentError("Keep it under 20,000 characters; link to a document for more.")
+    setattr(inc, attr, value)
+    timeline.record(
+        s,
+        inc,
+        "field",
+        at=now,
+        actor=actor,
+        text=f"{attr.replace('_', ' ')} set",
+        data={"field": attr},
+    )
+    return Change(inc, "field", text=f"{attr.replace('_', ' ').capitalize()} updated.", actor=actor)
+
+
+def resolve_with_fields(
+    s,
+    inc: Incident,
+    summary: str,
+    root_cause: str,
+    impact: str,
+    resolution: str,
+    actor: str,
+    now: datetime,
+) -> Change:
+    """The resolve form: resolution notice plus the post-mortem fields in one transaction."""
+    for attr, value in (("root_cause", root_cause), ("resolution", resolution)):
+        if value.strip():
+            setattr(inc, attr, value.strip()[:20000])
+    if impact.strip():
+        inc.impact = impact.strip()[:20000]
+    return resolve(s, inc, summary, actor, now)

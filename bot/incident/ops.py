@@ -12,13 +12,17 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.incident import service, timeline
+from bot.incident import action_items, service, timeline
 from bot.incident.lifecycle import Change
 from bot.incident.service import Declared, IncidentError
-from bot.models import Incident, ProcessedEvent, TimelineEvent
+from bot.models import ActionItem, Incident, ProcessedEvent, TimelineEvent
 from bot.runtime import Runtime
 from bot.timers import plan
 
+NOT_A_WAR_ROOM = (
+    "This command works inside an incident's war room. "
+    "`/incident list` shows the open incidents and their channels."
+)
 _NUMBER = re.compile(r"^(?:INC-)?(\d{4}-\d{2}-\d{2})-(\d{1,4})$", re.IGNORECASE)
 
 
@@ -64,16 +68,15 @@ def declare(
         return d
 
 
-def in_war_room(rt: Runtime, channel_id: str, fn: Callable[..., Change], *args: Any) -> Change:
+def in_war_room(
+    rt: Runtime, channel_id: str, fn: Callable[..., Change], *args: Any, **kwargs: Any
+) -> Change:
     """Apply a lifecycle change to the incident whose war room this channel is."""
     with rt.db.session() as s:
         inc = service.by_channel(s, channel_id, lock=True)
         if inc is None:
-            raise IncidentError(
-                "This command works inside an incident's war room. "
-                "`/incident list` shows the open incidents and their channels."
-            )
-        return _changed(s, rt, fn(s, inc, *args, rt.now()))
+            raise IncidentError(NOT_A_WAR_ROOM)
+        return _changed(s, rt, fn(s, inc, *args, rt.now(), **kwargs))
 
 
 def _changed(s: Session, rt: Runtime, change: Change) -> Change:
@@ -90,7 +93,7 @@ def find_in_war_room(rt: Runtime, channel_id: str) -> Incident:
     with rt.db.session() as s:
         inc = service.by_channel(s, channel_id)
     if inc is None:
-        raise IncidentError("This channel is not an incident's war room. Try `/incident list`.")
+        raise IncidentError(NOT_A_WAR_ROOM)
     return inc
 
 
@@ -98,8 +101,16 @@ def timeline_of(rt: Runtime, channel_id: str) -> tuple[Incident, list[TimelineEv
     with rt.db.session() as s:
         inc = service.by_channel(s, channel_id)
         if inc is None:
-            raise IncidentError("This channel is not an incident's war room. Try `/incident list`.")
+            raise IncidentError(NOT_A_WAR_ROOM)
         return inc, timeline.events(s, inc.id)
+
+
+def action_items_of(rt: Runtime, channel_id: str) -> tuple[Incident, list[ActionItem]]:
+    with rt.db.session() as s:
+        inc = service.by_channel(s, channel_id)
+        if inc is None:
+            raise IncidentError(NOT_A_WAR_ROOM)
+        return inc, action_items.listing(s, inc)
 
 
 def get(rt: Runtime, incident_id: int) -> Incident:

@@ -14,7 +14,7 @@ from slack_bolt import Ack, App, BoltResponse
 from bot.chat import ChatError
 from bot.incident import ops
 from bot.runtime import Runtime
-from commands import declare, reminders, roles, run
+from commands import declare, reminders, roles, run, status
 from commands.base import Reply, Request
 from commands.router import dispatch, guarded
 
@@ -99,6 +99,19 @@ def build_app(rt: Runtime, signing_secret: str, token: str) -> App:
     button("approve_action", run.approve)
     button("deny_action", run.deny)
     button("diagnose", run.open_menu)
+
+    @app.view("resolve_modal")
+    def on_resolve_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        ack()
+        req = _req(body)
+        values = _view_values(view)
+        _respond_later(
+            rt,
+            req,
+            guarded(
+                lambda: status.resolve_submitted(rt, req, values, view.get("private_metadata", ""))
+            ),
+        )
 
     @app.view("diagnose_modal")
     def on_diagnose_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:

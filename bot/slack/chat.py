@@ -37,6 +37,7 @@ class SlackChat:
         self._bot_user_id: str | None = None
         self._channels: dict[str, str] = {}
         self._groups: dict[str, tuple[float, set[str]]] = {}
+        self._names: dict[str, str] = {}
         self._lock = threading.Lock()
 
     @property
@@ -163,6 +164,23 @@ class SlackChat:
             initial_comment=comment,
             thread_ts=thread_ts,
         )
+
+    def user_name(self, user_id: str | None) -> str:
+        """A person's display name for documents (mentions do not render in files)."""
+        if not user_id:
+            return "—"
+        with self._lock:
+            if user_id in self._names:
+                return self._names[user_id]
+        try:
+            u = self._call("users_info", user=user_id)["user"]
+            p = u.get("profile") or {}
+            name = p.get("display_name") or u.get("real_name") or u.get("name") or user_id
+        except ChatError:
+            name = user_id
+        with self._lock:
+            self._names[user_id] = f"@{name}"
+        return f"@{name}"
 
     def group_members(self, group_id: str) -> set[str]:
         """Members of a user group, cached for a minute (approver checks on every click)."""

@@ -23,9 +23,9 @@ def _split_credentials(url: str) -> tuple[str, dict[str, str]]:
     headers = {"User-Agent": "warroom-health/1"}
     if parts.username is None:
         return url, headers
-    token = base64.b64encode(
-        f"{urllib.parse.unquote(parts.username)}:{urllib.parse.unquote(parts.password or '')}".encode()
-    ).decode()
+    user = urllib.parse.unquote(parts.username)
+    password = urllib.parse.unquote(parts.password or "")
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
     headers["Authorization"] = f"Basic {token}"
     netloc = parts.hostname or ""
     if parts.port:

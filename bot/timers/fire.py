@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from bot.chat import ChatError
 from bot.incident import service, timeline
 from bot.incident.cadence import next_update_due, update_cadence
-from bot.models import Incident, TimelineEvent, Timer
+from bot.models import ActionItem, Incident, TimelineEvent, Timer
 from bot.runtime import Runtime
 from bot.timers import notices, plan
 
@@ -117,6 +117,18 @@ def _act(
         text, blocks = notices.postmortem_due(inc, rt.policy.postmortem_reminder_hours, late)
         rt.chat.post(ch, text, blocks)
         return "posted", "Post-mortem reminder"
+    if t.kind == plan.ACTION_ITEM_DUE:
+        with rt.db.session() as s:
+            item = s.get(ActionItem, t.ref_id) if t.ref_id else None
+        if item is None or item.state == "done" or not item.owner_id:
+            return "skipped", ""
+        text = (
+            f":alarm_clock: Action item {item.number} of incident *{inc.number}* "
+            f"({inc.title}) was due {item.due}: {item.text}\nWhen it is done: "
+            f"`/incident action done {item.number}` in <#{ch}>."
+        )
+        rt.chat.post(item.owner_id, text)  # a user id: Slack delivers it as a DM
+        return "posted", f"Reminded <@{item.owner_id}> of overdue action item {item.number}"
     if t.kind == plan.ARCHIVE:
         if not inc.is_resolved:
             return "skipped", ""
@@ -132,6 +144,7 @@ _KIND_EVENT = {
     plan.RESOLVE_BREACH: "sla_breach",
     plan.POSTMORTEM_DUE: "reminder",
     plan.ARCHIVE: "archived",
+    plan.ACTION_ITEM_DUE: "reminder",
 }
 
 
