@@ -142,6 +142,7 @@ class ActionRule(BaseModel):
     mode: Literal["approval", "auto"] = "approval"
     approvers: list[str] = []  # user ids and/or user group ids; empty: anyone in the workspace
     min_approvals: Annotated[int, Field(ge=1, le=5)] = 1
+    min_approvals_by_severity: dict[str, Annotated[int, Field(ge=1, le=5)]] = {}  # e.g. {P0: 2}
     allow_self_approval: bool = False  # four eyes unless a single-person sandbox says otherwise
     expire_minutes: Annotated[float, Field(gt=0, le=1440)] = 15
     timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 20
@@ -213,6 +214,10 @@ class Policy(BaseModel):
     action_defaults: ActionRule = Field(default_factory=ActionRule)
     actions: dict[str, ActionRule] = {}  # per action name, overriding action_defaults
     log_tail_max: Annotated[int, Field(ge=1, le=10000)] = 1000
+    scale_max_replicas: Annotated[int, Field(ge=1, le=1000)] = 50
+    scale_to_zero_namespaces: list[str] = []  # scaling to 0 is refused elsewhere
+    rollout_watch_seconds: Annotated[float, Field(gt=0, le=3600)] = 300
+    rollout_poll_seconds: Annotated[float, Field(gt=0, le=60)] = 2
     postmortem_template: str = ""  # a Jinja2 file replacing the built-in Markdown template
 
     def rule(self, action: str) -> ActionRule:

@@ -66,7 +66,14 @@ def make_engine(url: str) -> Engine:
             conn.isolation_level = None  # type: ignore[attr-defined]
 
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    # application_name lets kill-queries recognise (and spare) the bot's own connections.
+    return create_engine(
+        url,
+        pool_size=10,
+        max_overflow=20,
+        pool_pre_ping=True,
+        connect_args={"application_name": "warroom"},
+    )
 
 
 class Database:

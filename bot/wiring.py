@@ -30,5 +30,5 @@ def build_runtime(
         clock=clock or SystemClock(),
         once=once,
         effects=ThreadPoolExecutor(settings.effect_workers, "effects"),
-        targets=Targets(policy.targets),
+        targets=Targets(policy),
     )

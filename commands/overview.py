@@ -23,6 +23,8 @@ HELP = """*Warroom* — `/incident <command>`
 • `note <text>` — add a line to the timeline
 • `remind <minutes>|off` — status-update reminder cadence for this incident
 • `run <action> [args]` — a diagnostic, after approval (`run help` lists them)
+• `rollback deployment/<name> [--to-revision N]` · `restart <kind>/<name>`
+  · `scale deployment/<name> <n>` · `kill-queries <target> --older-than 5m` — after approval
 • `postmortem` — compile the post-mortem draft from the timeline (posted as a file)
 • `set <root_cause|impact|resolution|lessons> <text>` — post-mortem fields
 • `action add <text> [@owner] [due:YYYY-MM-DD]` · `action done <n>` · `action list`

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from bot.approvals import flows, ops
 from bot.approvals.service import Decision
 from bot.errors import UserError
+from bot.incident import ops as incident_ops
 from bot.models import ActionRequest
 from bot.runtime import Runtime
-from commands.actions.registry import ACTIONS, Action, load
+from commands.actions.registry import ACTIONS, Action, Plan, load
 from commands.base import Reply, Request, ok
 
 load()
@@ -44,6 +46,32 @@ def run(rt: Runtime, req: Request, args: str) -> Reply:
 
 def request_action(rt: Runtime, req: Request, action: Action, args: str) -> Reply:
     plan = action.parse(args, rt.policy)
+    if action.prepare is None:
+        text, after = _request(rt, req, action, plan)
+        return ok(text, after)
+    prepare = action.prepare
+    incident_ops.find_in_war_room(rt, req.channel_id)  # refuse outside a war room at once
+
+    def prepare_and_request() -> None:
+        # The preview needs the live object, so it is built after the ack.
+        try:
+            _request(rt, req, action, prepare(rt.targets, plan, rt.policy))[1]()
+        except UserError as e:
+            tell(rt, req, f":warning: {e}")
+
+    return ok(f"Preparing the `{action.name}` preview…", prepare_and_request)
+
+
+def tell(rt: Runtime, req: Request, text: str) -> None:
+    if req.response_url:
+        rt.chat.respond(req.response_url, text)
+    else:
+        rt.chat.ephemeral(req.channel_id, req.user_id, text)
+
+
+def _request(
+    rt: Runtime, req: Request, action: Action, plan: Plan
+) -> tuple[str, Callable[[], None]]:
     areq = ops.request(
         rt,
         req.channel_id,
@@ -52,6 +80,7 @@ def request_action(rt: Runtime, req: Request, action: Action, args: str) -> Repl
         target=plan.target,
         preview=plan.preview,
         requester=req.user_id,
+        mutating=action.mutating,
     )
 
     def after() -> None:
@@ -60,7 +89,7 @@ def request_action(rt: Runtime, req: Request, action: Action, args: str) -> Repl
             _execute(rt, areq, action)
 
     auto = areq.state == "approved"
-    return ok(
+    return (
         f"Request #{areq.id} for `{action.name}` "
         + ("is running (policy: auto)." if auto else "is waiting for approval."),
         after,
@@ -95,6 +124,23 @@ def _decide(approve: bool):
 
 approve = _decide(True)
 deny = _decide(False)
+
+
+def remediation(name: str):
+    """`/incident rollback|restart|scale|kill-queries …`: the same engine as `run`."""
+
+    def handler(rt: Runtime, req: Request, args: str) -> Reply:
+        return request_action(rt, req, _action(name), args)
+
+    return handler
+
+
+def rollback_to(rt: Runtime, req: Request, value: str) -> Reply:
+    """The *Roll back to this revision* button under rollout-history: `ns/name/revision`."""
+    ns, name, rev = value.split("/")
+    return request_action(
+        rt, req, _action("rollback"), f"deployment/{name} -n {ns} --to-revision {int(rev)}"
+    )
 
 
 def open_menu(rt: Runtime, req: Request, incident_id: str) -> Reply:

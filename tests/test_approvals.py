@@ -219,7 +219,7 @@ def test_auto_policy_runs_on_request_and_secrets_are_redacted(db_url, standin) -
     for bot in make_bot(db_url, standin, _policy()):
         url = bot.url.replace("http://", "http://probe:hunter2@") + "/healthz"
         bot.rt.policy = _policy(url, health=ActionRule(mode="auto"))
-        bot.rt.targets = TargetClients(bot.rt.policy.targets)  # the URL needs the bot's port
+        bot.rt.targets = TargetClients(bot.rt.policy)  # the URL needs the bot's port
         bot.cmd("declare P1 API down")
         room = incidents(bot.rt)[0].channel_id
         r = bot.cmd("run health self --samples 3", channel=room)

@@ -7,17 +7,23 @@ import pytest
 from bot.redact import MASK, redact
 
 
-@pytest.mark.parametrize("raw,secret", [
-    ("postgresql+psycopg://app:s3cr3t!@db:5432/shop", "s3cr3t!"),
-    ("redis://:hunter2@cache:6379/0", "hunter2"),
-    ("DATABASE_PASSWORD=correct-horse", "correct-horse"),
-    ('{"api_key": "abc123def456"}', "abc123def456"),
-    ("client_secret: zzz999", "zzz999"),
-    ("Authorization: Bearer abcdefghijklmnopqrstuvwxyz", "abcdefghijklmnopqrstuvwxyz"),
-    ("token xoxb-1234567890-abcdefghij", "xoxb-1234567890-abcdefghij"),
-    ("AWS AKIAIOSFODNN7EXAMPLE used", "AKIAIOSFODNN7EXAMPLE"),
-    ("jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.abcdefghijklmnop", "eyJzdWIiOiIxMjM0NTY3ODkwIn0"),
-])
+@pytest.mark.parametrize(
+    "raw,secret",
+    [
+        ("postgresql+psycopg://app:s3cr3t!@db:5432/shop", "s3cr3t!"),
+        ("redis://:hunter2@cache:6379/0", "hunter2"),
+        ("DATABASE_PASSWORD=correct-horse", "correct-horse"),
+        ('{"api_key": "abc123def456"}', "abc123def456"),
+        ("client_secret: zzz999", "zzz999"),
+        ("Authorization: Bearer abcdefghijklmnopqrstuvwxyz", "abcdefghijklmnopqrstuvwxyz"),
+        ("token xoxb-1234567890-abcdefghij", "xoxb-1234567890-abcdefghij"),
+        ("AWS AKIAIOSFODNN7EXAMPLE used", "AKIAIOSFODNN7EXAMPLE"),
+        (
+            "jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.abcdefghijklmnop",
+            "eyJzdWIiOiIxMjM0NTY3ODkwIn0",
+        ),
+    ],
+)
 def test_secrets_are_masked(raw: str, secret: str) -> None:
     out = redact(raw)
     assert secret not in out and MASK in out

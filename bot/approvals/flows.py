@@ -11,6 +11,7 @@ from bot.approvals import messages, service
 from bot.approvals.output import Output
 from bot.chat import ChatError
 from bot.errors import UserError
+from bot.messages import actions, button, section
 from bot.models import ActionRequest
 from bot.redact import redact
 from bot.runtime import Runtime
@@ -64,10 +65,31 @@ def execute(
         _post_result(rt, req, out)
     except ChatError as e:
         out = Output(out.ok, f"{out.summary} (the output could not be posted: {e.code})")
+    if out.ok and out.follow is not None:
+        out = _follow(rt, req, out)
     with rt.db.session() as s:
         done = service.finish(s, request_id, out.ok, out.summary, rt.now())
     _safe_show(rt, done, kind)
     return out
+
+
+def _follow(rt: Runtime, req: ActionRequest, out: Output) -> Output:
+    """Watch what the change set in motion (a rollout), posting progress in the thread."""
+    assert out.follow is not None and req.channel_id
+
+    def progress(message: str) -> None:
+        try:
+            rt.chat.post(req.channel_id, redact(message), thread_ts=req.message_ts)
+        except ChatError as e:
+            log.warning("could not post progress of #%s: %s", req.id, e)
+
+    try:
+        outcome, ok = out.follow(lambda m: progress(f":arrows_counterclockwise: {m}"))
+    except UserError as e:
+        outcome, ok = f"could not watch the rollout: {e}", False
+    icon = ":white_check_mark:" if ok else ":red_circle:"
+    progress(f"{icon} Rollout: {outcome}")
+    return Output(ok, f"{out.summary}; rollout: {redact(outcome)}", out.text, out.filename)
 
 
 def _run_with_timeout(rt: Runtime, run: Callable[[], Output], timeout_s: float) -> Output:
@@ -87,10 +109,23 @@ def _post_result(rt: Runtime, req: ActionRequest, out: Output) -> None:
     assert req.channel_id and req.message_ts
     head = (":white_check_mark: " if out.ok else ":warning: ") + out.summary
     body = out.text.strip()
+    buttons = [button(label, action_id, value) for label, action_id, value in out.buttons][:25]
+    extra = [actions(f"result_{req.id}", *buttons)] if buttons else []
     if not body:
-        rt.chat.post(req.channel_id, head, thread_ts=req.message_ts)
+        rt.chat.post(
+            req.channel_id,
+            head,
+            [section(head), *extra] if extra else None,
+            thread_ts=req.message_ts,
+        )
     elif len(body) <= INLINE_CHARS and body.count("\n") < INLINE_LINES:
-        rt.chat.post(req.channel_id, f"{head}\n```\n{body}\n```", thread_ts=req.message_ts)
+        text = f"{head}\n```\n{body}\n```"
+        rt.chat.post(
+            req.channel_id,
+            text,
+            [section(text), *extra] if extra else None,
+            thread_ts=req.message_ts,
+        )
     else:
         rt.chat.upload(
             req.channel_id,

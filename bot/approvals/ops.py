@@ -22,6 +22,7 @@ def request(
     target: str,
     preview: str,
     requester: str,
+    mutating: bool = False,
 ) -> ActionRequest:
     with rt.db.session() as s:
         inc = incidents.by_channel(s, channel_id)
@@ -40,6 +41,7 @@ def request(
             requester=requester,
             rule=rt.policy.rule(action),
             now=rt.now(),
+            mutating=mutating,
         )
 
 

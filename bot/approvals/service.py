@@ -55,6 +55,7 @@ def create(
     requester: str,
     rule: ActionRule,
     now: datetime,
+    mutating: bool = False,
 ) -> ActionRequest:
     if inc.is_resolved:
         raise IncidentError("The incident is resolved; `/incident reopen` before running actions.")
@@ -66,7 +67,9 @@ def create(
         preview=redact(preview),
         requester_id=requester,
         state="pending",
-        approvals_needed=rule.min_approvals,
+        approvals_needed=max(
+            rule.min_approvals, rule.min_approvals_by_severity.get(inc.severity, 1)
+        ),
         approvers=[],
         requested_at=now,
         expires_at=now + timedelta(minutes=rule.expire_minutes),
@@ -84,7 +87,7 @@ def create(
         text=f"Requested `{action}` on {target}",
         data={"request": req.id},
     )
-    if rule.mode == "auto":
+    if rule.mode == "auto" and not mutating:  # a change always waits for a person
         _transition(s, req, "pending", "approved", decided_by=None, decided_at=now)
         audit(s, req, "auto-approved", None, now)
     return req

@@ -99,6 +99,7 @@ def build_app(rt: Runtime, signing_secret: str, token: str) -> App:
     button("approve_action", run.approve)
     button("deny_action", run.deny)
     button("diagnose", run.open_menu)
+    button("rollback_to", run.rollback_to)
 
     @app.view("resolve_modal")
     def on_resolve_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from bot.config import Targets as TargetsConfig
+from bot.config import Policy
 from bot.errors import UserError
 
 
@@ -14,8 +14,9 @@ class TargetError(UserError):
 
 
 class Targets:
-    def __init__(self, config: TargetsConfig) -> None:
-        self.config = config
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy  # runners read limits such as rollout_watch_seconds from it
+        self.config = policy.targets
         self._k8s: Any = None
         self._lock = threading.Lock()
 

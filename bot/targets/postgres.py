@@ -95,3 +95,40 @@ def slow_queries(dsn: str, limit: int, timeout_s: float) -> list[Row]:
         ) from None
     except psycopg.errors.ObjectNotInPrerequisiteState:
         raise TargetError("pg_stat_statements must be in shared_preload_libraries.") from None
+
+
+RUNAWAY = """
+SELECT pid, usename, state, backend_start,
+       EXTRACT(EPOCH FROM now() - query_start)::int AS seconds, left(query, 200) AS query
+FROM pg_stat_activity
+WHERE backend_type = 'client backend' AND state = 'active' AND pid <> pg_backend_pid()
+  AND coalesce(application_name, '') <> 'warroom'
+  AND query_start < now() - make_interval(secs => %s)
+ORDER BY query_start LIMIT %s"""
+
+TERMINATE = """
+SELECT a.pid, pg_terminate_backend(a.pid) AS terminated
+FROM pg_stat_activity a
+JOIN unnest(%s::int[], %s::timestamptz[]) AS t(pid, started)
+  ON a.pid = t.pid AND a.backend_start = t.started
+WHERE a.pid <> pg_backend_pid()"""
+
+
+def runaway(dsn: str, older_than_s: int, limit: int, timeout_s: float) -> list[Row]:
+    """Active client queries older than the threshold; never our own, never replication."""
+    return query(dsn, RUNAWAY, (older_than_s, limit), timeout_s)
+
+
+def terminate(dsn: str, backends: list[tuple[int, str]], timeout_s: float) -> list[Row]:
+    """Terminate exactly these (pid, backend_start) pairs: a reused pid is left alone."""
+    pids = [p for p, _ in backends]
+    starts = [s for _, s in backends]
+    with session(dsn, timeout_s, read_only=False) as conn, conn.cursor() as cur:
+        try:
+            cur.execute(TERMINATE, (pids, starts))
+        except psycopg.errors.InsufficientPrivilege:
+            raise TargetError(
+                "The database user may not terminate these backends "
+                "(it needs pg_signal_backend or to own them)."
+            ) from None
+        return list(cur.fetchall())

@@ -257,6 +257,15 @@ def _parse_deploy(usage: str, verb: str):
 
 def run_history(t: Targets, p: dict[str, Any]) -> Output:
     rows = k8s.history(t.kubernetes(), p["namespace"], p["deployment"])
+    buttons = tuple(
+        (
+            f"Roll back to {r['revision']}",
+            "rollback_to",
+            f"{p['namespace']}/{p['deployment']}/{r['revision']}",
+        )
+        for r in reversed(rows)
+        if not r["current"]
+    )[:10]
     for r in rows:
         r["revision"] = f"{r['revision']}{' (current)' if r['current'] else ''}"
     return Output(
@@ -264,6 +273,7 @@ def run_history(t: Targets, p: dict[str, Any]) -> Output:
         f"{len(rows)} revision(s)" if rows else "no rollout history found",
         table(rows, ["revision", "images", "change_cause", "created"], 70),
         f"history-{p['deployment']}.txt",
+        buttons=buttons,
     )
 
 

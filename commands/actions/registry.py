@@ -31,6 +31,12 @@ class Action:
     summary: str
     parse: Callable[[str, Policy], Plan]
     run: Callable[[Targets, dict[str, Any]], Output]
+    # Remediations look at the live object first (after the ack) to build an exact preview.
+    prepare: Callable[[Targets, Plan, Policy], Plan] | None = None
+
+    @property
+    def mutating(self) -> bool:
+        return self.kind == "remediation"
 
 
 ACTIONS: dict[str, Action] = {}
@@ -44,6 +50,13 @@ def register(action: Action) -> Action:
 
 def load() -> dict[str, Action]:
     # Importing the families registers their actions.
-    from commands.actions import health, kubernetes, postgres, redis  # noqa: F401
+    from commands.actions import (  # noqa: F401
+        health,
+        kubernetes,
+        postgres,
+        queries,
+        redis,
+        remediation,
+    )
 
     return ACTIONS

@@ -1,0 +1,289 @@
+"""Kubernetes API stand-in on loopback HTTP for the official ``kubernetes`` client:
+``with K8sStandIn() as k: CoreV1Api(k.client()).list_namespaced_pod("default")``."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import socket
+import threading
+import time
+from collections import deque
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any, NamedTuple
+from urllib.parse import parse_qsl, urlsplit
+
+from bot.sandbox.k8s_control import K8sControl
+from bot.sandbox.k8s_store import (
+    DEPLOYMENT,
+    RESOURCES,
+    ApiError,
+    Obj,
+    Resource,
+)
+from bot.sandbox.k8s_telemetry import NODE_METRICS, POD_METRICS
+
+__all__ = ["ApiError", "K8sStandIn", "Request"]
+
+log = logging.getLogger(__name__)
+VERSION = {
+    "major": "1",
+    "minor": "31",
+    "gitVersion": "v1.31.4",
+    "gitCommit": "a78aa47129b8539636eb86a9d00e31b2720fe06b",
+    "gitTreeState": "clean",
+    "buildDate": "2024-12-10T18:13:14Z",
+    "goVersion": "go1.22.9",
+    "compiler": "gc",
+    "platform": "linux/amd64",
+}
+VERBS = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
+
+
+class Request(NamedTuple):
+    """One API request as received (``at`` is ``time.monotonic()`` on arrival)."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    at: float
+
+
+class K8sStandIn(K8sControl):
+    """Fake Kubernetes API server on 127.0.0.1; one lock around all state."""
+
+    def __init__(
+        self, port: int = 0, latency: float = 0.0, host: str = "127.0.0.1", seed: int = 7
+    ) -> None:
+        super().__init__(seed)
+        self.latency = latency  # seconds added to every request; may be changed at runtime
+        self._host, self._port = host, port
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._requests: deque[Request] = deque(maxlen=100_000)  # bounded for long benchmarks
+
+    # -------------------------------------------------------------------- lifecycle
+    def start(self) -> K8sStandIn:
+        if self._server is None:
+            self._server = _Server((self._host, self._port), _Handler)
+            self._server.standin = self
+            self._port = self._server.server_address[1]
+            self._thread = threading.Thread(
+                target=self._server.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name="k8s-standin-http",
+                daemon=True,
+            )
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.close_connections()
+            server.server_close()
+
+    def __enter__(self) -> K8sStandIn:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        return self._port
+
+    @property
+    def url(self) -> str:
+        return f"http://{self._host}:{self._port}"
+
+    def client(self) -> Any:
+        """A ``kubernetes.client.ApiClient`` pointed at this stand-in (no auth, no TLS)."""
+        from kubernetes import client as k8s  # the stand-in itself needs only the standard library
+
+        config = k8s.Configuration(host=self.url)
+        config.verify_ssl = False
+        return k8s.ApiClient(config)
+
+    @property
+    def requests(self) -> list[Request]:
+        with self.lock:
+            return list(self._requests)
+
+    # --------------------------------------------------------------------- requests
+    def handle(self, method: str, target: str, ctype: str, body: bytes) -> tuple[int, str, bytes]:
+        """Serve one request: (HTTP status, content type, body)."""
+        url = urlsplit(target)
+        query = dict(parse_qsl(url.query, keep_blank_values=True))
+        with self.lock:
+            self._requests.append(Request(method, url.path, query, time.monotonic()))
+        if self.latency > 0:
+            time.sleep(self.latency)  # outside the lock so concurrent requests overlap
+        with self.lock:
+            try:
+                self.controller.tick()
+                out = self._route(
+                    method, url.path, query, ctype.split(";")[0].strip().lower(), body
+                )
+                if isinstance(out, str):
+                    return 200, "text/plain", out.encode()
+                return 200, "application/json", json.dumps(out).encode()
+            except ApiError as exc:
+                return exc.code, "application/json", json.dumps(exc.status()).encode()
+
+    def _route(
+        self, method: str, path: str, q: dict[str, str], ctype: str, body: bytes
+    ) -> Obj | str:
+        parts = [p for p in path.split("/") if p]
+        if parts == ["version"] and method == "GET":
+            return dict(VERSION)
+        if parts[:2] == ["api", "v1"]:
+            gv, rest = "v1", parts[2:]
+        elif parts[:1] == ["apis"] and len(parts) >= 3:
+            gv, rest = f"{parts[1]}/{parts[2]}", parts[3:]
+        else:
+            raise ApiError.no_route()
+        ns = None
+        if len(rest) >= 3 and rest[0] == "namespaces":
+            ns, rest = rest[1], rest[2:]
+        if gv == "metrics.k8s.io/v1beta1":
+            if method != "GET" or not rest or rest[0] not in ("pods", "nodes") or len(rest) > 2:
+                raise ApiError.no_route()
+            name = rest[1] if len(rest) > 1 else None
+            metrics_res = POD_METRICS if rest[0] == "pods" else NODE_METRICS
+            self.authorize("get" if name else "list", metrics_res, "", ns, name)
+            return self.metrics(rest[0], ns, name, q.get("labelSelector"))
+        res = RESOURCES.get((gv, rest[0])) if rest else None
+        if res is None or len(rest) > 3 or (ns is not None and not res.namespaced):
+            raise ApiError.no_route()
+        name, sub = (rest[1] if len(rest) > 1 else None), (rest[2] if len(rest) > 2 else "")
+        watch = q.get("watch") in ("true", "1")
+        verb = VERBS.get(method, "watch" if watch else "get" if name else "list")
+        self.authorize(verb, res, sub, ns, name)
+        dry = q.get("dryRun") == "All"
+        if watch:
+            raise ApiError(405, "MethodNotAllowed", "watch is not supported by the stand-in", {})
+        if name is None:
+            if method == "GET":
+                return self.list_objects(res, ns, q.get("labelSelector"), q.get("fieldSelector"))
+            if method == "POST":
+                return self.create_object(res, ns, _json(body), dry)
+        elif sub in ("", "status"):
+            if method == "GET":
+                return self.get_object(res, ns, name)
+            if method == "PUT":
+                return self.replace_object(res, ns, name, _json(body), dry)
+            if method == "PATCH":
+                return self.patch_object(res, ns, name, ctype, body, dry)
+            if method == "DELETE" and not sub:
+                return self._deleted(res, self.delete_object(res, ns, name))
+        elif sub == "log" and res.kind == "Pod" and method == "GET":
+            return self.pod_log(ns or "", name, q)
+        elif sub == "scale" and res is DEPLOYMENT and method in ("GET", "PATCH", "PUT"):
+            if method == "GET":
+                return self.get_scale(ns or "", name)
+            return self.update_scale(
+                ns or "", name, ctype if method == "PATCH" else None, body, dry
+            )
+        else:
+            raise ApiError.no_route()
+        raise ApiError(
+            405,
+            "MethodNotAllowed",
+            "the server does not allow this method on the requested resource",
+            {},
+        )
+
+    @staticmethod
+    def _deleted(res: Resource, obj: Obj) -> Obj:
+        if res.kind == "Pod":
+            return obj  # a pod is answered with itself, as during its grace period
+        details = {
+            "name": obj["metadata"]["name"],
+            "group": res.group,
+            "kind": res.name,
+            "uid": obj["metadata"]["uid"],
+        }
+        return {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Success",
+            "details": details,
+        }
+
+
+def _json(body: bytes) -> Any:
+    try:
+        return json.loads(body or b"null")
+    except ValueError as exc:
+        raise ApiError.bad_request(f"error decoding request body: {exc}") from None
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # benchmarks open many connections at once
+    standin: K8sStandIn
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
+        self.connections: set[socket.socket] = set()
+        self.connections_lock = threading.Lock()
+        super().__init__(address, handler)
+
+    def close_connections(self) -> None:
+        # Keep-alive clients (urllib3 pools) would otherwise hold handler threads after stop().
+        with self.connections_lock:
+            conns = list(self.connections)
+        for conn in conns:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # urllib3 keeps connections alive
+    disable_nagle_algorithm = True  # headers and body go out in separate writes
+    server: _Server
+
+    def setup(self) -> None:
+        super().setup()
+        with self.server.connections_lock:
+            self.server.connections.add(self.connection)
+
+    def finish(self) -> None:
+        with self.server.connections_lock:
+            self.server.connections.discard(self.connection)
+        super().finish()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # the terminal sandbox shares the screen; ``requests`` replaces access logs
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        try:
+            status, ctype, out = self.server.standin.handle(
+                self.command, self.path, self.headers.get("Content-Type", ""), body
+            )
+        except Exception:  # a stand-in bug must look like a server error, not a hang
+            log.exception("k8s stand-in failed on %s %s", self.command, self.path)
+            err = ApiError(
+                500,
+                "InternalError",
+                "an error on the server has prevented the request from succeeding",
+            )
+            status, ctype, out = 500, "application/json", json.dumps(err.status()).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(out)))
+        self.end_headers()
+        self.wfile.write(out)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve

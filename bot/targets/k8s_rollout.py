@@ -1,0 +1,254 @@
+"""Kubernetes remediations exactly as kubectl does them: rollout undo, restart, scale.
+
+Follows k8s.io/kubectl pkg/polymorphichelpers rollback.go (DeploymentRollbacker),
+objectrestarter.go and pkg/scale. A preview is computed first; applying it re-checks that
+the object did not change since (a JSON-patch `test` on resourceVersion).
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.targets import TargetError
+from bot.targets import kubernetes as k8s
+
+HASH_LABEL = "pod-template-hash"
+RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
+# rollback.go annotationsToSkip: kept from the deployment, never copied from the ReplicaSet
+SKIP_ANNOTATIONS = {
+    "kubectl.kubernetes.io/last-applied-configuration",
+    "deployment.kubernetes.io/revision",
+    "deployment.kubernetes.io/revision-history",
+    "deployment.kubernetes.io/desired-replicas",
+    "deployment.kubernetes.io/max-replicas",
+    "deprecated.deployment.rollback.to",
+}
+
+
+@dataclass
+class Revision:
+    number: int
+    images: list[str]
+    change_cause: str
+    rolled_out: datetime | None
+
+
+def _rev(rs: Any) -> Revision:
+    return Revision(
+        k8s.revision_of(rs),
+        [f"{c.name}={c.image}" for c in rs.spec.template.spec.containers],
+        (rs.metadata.annotations or {}).get(k8s.CHANGE_CAUSE, ""),
+        rs.metadata.creation_timestamp,
+    )
+
+
+def _template_dict(api: Any, template: Any) -> dict[str, Any]:
+    return api.sanitize_for_serialization(template)
+
+
+def _without_hash(t: dict[str, Any]) -> dict[str, Any]:
+    t = copy.deepcopy(t)
+    labels = (t.get("metadata") or {}).get("labels") or {}
+    labels.pop(HASH_LABEL, None)
+    return t
+
+
+def pick_revision(dep: Any, sets: list[Any], to_revision: int) -> Any:
+    """deploymentRevision(): the asked revision, or the second newest when 0."""
+    latest, latest_rev, previous, previous_rev = None, -1, None, -1
+    for rs in sets:
+        v = k8s.revision_of(rs)
+        if to_revision == 0:
+            if latest_rev < v:
+                previous, previous_rev, latest, latest_rev = latest, latest_rev, rs, v
+            elif previous_rev < v:
+                previous, previous_rev = rs, v
+        elif to_revision == v:
+            return rs
+    if to_revision > 0:
+        raise TargetError(
+            f"Unable to find revision {to_revision} in the rollout history of "
+            f"deployment {dep.metadata.name}."
+        )
+    if previous is None:
+        raise TargetError(
+            f'No rollout history found for deployment "{dep.metadata.name}": '
+            "there is no previous revision to roll back to."
+        )
+    return previous
+
+
+@dataclass
+class RollbackPlan:
+    current: Revision
+    target: Revision
+    resource_version: str
+    skip: bool  # the current template already matches the target revision
+
+
+def plan_rollback(api: Any, ns: str, name: str, to_revision: int) -> RollbackPlan:
+    dep = k8s.deployment(api, ns, name)
+    if dep.spec.paused:
+        raise TargetError(
+            f"Deployment {name} is paused: you cannot roll back a paused deployment. "
+            "Resume it first (kubectl rollout resume), then ask again."
+        )
+    sets = k8s.replica_sets(api, ns, dep)
+    target = pick_revision(dep, sets, to_revision)
+    current = next((rs for rs in sets if k8s.revision_of(rs) == k8s.revision_of(dep)), None)
+    same = _without_hash(_template_dict(api, target.spec.template)) == _without_hash(
+        _template_dict(api, dep.spec.template)
+    )
+    cur = (
+        _rev(current)
+        if current is not None
+        else Revision(
+            k8s.revision_of(dep),
+            [f"{c.name}={c.image}" for c in dep.spec.template.spec.containers],
+            (dep.metadata.annotations or {}).get(k8s.CHANGE_CAUSE, ""),
+            None,
+        )
+    )
+    return RollbackPlan(cur, _rev(target), dep.metadata.resource_version, same)
+
+
+def rollback(api: Any, ns: str, name: str, revision: int, resource_version: str) -> str:
+    """Apply the rollback planned at `resource_version`; refuse if the deployment changed."""
+    dep = k8s.deployment(api, ns, name)
+    if dep.metadata.resource_version != resource_version:
+        raise TargetError(_changed(name))
+    if dep.spec.paused:
+        raise TargetError(f"Deployment {name} was paused after the preview; resume it first.")
+    target = pick_revision(dep, k8s.replica_sets(api, ns, dep), revision)
+    template = _template_dict(api, target.spec.template)
+    if _without_hash(template) == _without_hash(_template_dict(api, dep.spec.template)):
+        return f"skipped rollback (current template already matches revision {revision})"
+    (template.get("metadata") or {}).get("labels", {}).pop(HASH_LABEL, None)
+    annotations = {
+        k: v for k, v in (dep.metadata.annotations or {}).items() if k in SKIP_ANNOTATIONS
+    }
+    annotations.update(
+        {k: v for k, v in (target.metadata.annotations or {}).items() if k not in SKIP_ANNOTATIONS}
+    )
+    patch = [
+        {"op": "test", "path": "/metadata/resourceVersion", "value": resource_version},
+        {"op": "replace", "path": "/spec/template", "value": template},
+        {"op": "replace", "path": "/metadata/annotations", "value": annotations},
+    ]
+    _patch(api, ns, name, patch, f"roll back deployment {name} in {ns}")
+    return f"rolled back to revision {revision}"
+
+
+def _changed(name: str) -> str:
+    return (
+        f"Deployment {name} changed after the preview was approved (someone deployed or "
+        "edited it). Nothing was done; ask again to see a fresh preview."
+    )
+
+
+def _patch(api: Any, ns: str, name: str, body: Any, what: str) -> Any:
+    from kubernetes.client.exceptions import ApiException
+
+    try:
+        return k8s.apps(api).patch_namespaced_deployment(
+            name,
+            ns,
+            body,
+            _content_type="application/json-patch+json",
+            _request_timeout=k8s.REQUEST_TIMEOUT,
+        )
+    except ApiException as e:
+        # The guard's failed `test` op comes back as 422 Invalid with a generic message
+        # (apiserver patch.go); a stale resourceVersion elsewhere is a 409 Conflict.
+        if e.status in (409, 422):
+            raise TargetError(_changed(name)) from None
+        raise k8s.explain(what, e.status, e.reason) from None
+
+
+KINDS = {
+    "deployment": ("deployment", "patch_namespaced_deployment", "read_namespaced_deployment"),
+    "statefulset": (
+        "stateful set",
+        "patch_namespaced_stateful_set",
+        "read_namespaced_stateful_set",
+    ),
+    "daemonset": ("daemon set", "patch_namespaced_daemon_set", "read_namespaced_daemon_set"),
+}
+
+
+def restart(api: Any, kind: str, ns: str, name: str, now: datetime | None = None) -> str:
+    """objectrestarter.go: stamp the template so the controller rolls every pod."""
+    label, patch_fn, read_fn = KINDS[kind]
+    apps = k8s.apps(api)
+    obj = k8s.call(
+        f"read {label} {name} in {ns}",
+        lambda: getattr(apps, read_fn)(name, ns, _request_timeout=k8s.REQUEST_TIMEOUT),
+    )
+    if kind == "deployment" and obj.spec.paused:
+        raise TargetError(
+            f"Deployment {name} is paused: can't restart a paused deployment (resume it first)."
+        )
+    stamp = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    body = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: stamp}}}}}
+    k8s.call(
+        f"restart {label} {name} in {ns}",
+        lambda: getattr(apps, patch_fn)(name, ns, body, _request_timeout=k8s.REQUEST_TIMEOUT),
+    )
+    return f"{label} {name} restarted (restartedAt {stamp})"
+
+
+def read_scale(api: Any, ns: str, name: str) -> int:
+    s = k8s.call(
+        f"read the scale of deployment {name} in {ns}",
+        lambda: k8s.apps(api).read_namespaced_deployment_scale(
+            name, ns, _request_timeout=k8s.REQUEST_TIMEOUT
+        ),
+    )
+    return s.spec.replicas or 0
+
+
+def scale(api: Any, ns: str, name: str, replicas: int, expected: int | None) -> str:
+    """pkg/scale: through the scale subresource, refusing if it changed since the preview."""
+    current = read_scale(api, ns, name)
+    if expected is not None and current != expected:
+        raise TargetError(
+            f"Deployment {name} now has {current} replicas, not the {expected} "
+            "shown in the preview. Nothing was done; ask again."
+        )
+    k8s.call(
+        f"scale deployment {name} in {ns}",
+        lambda: k8s.apps(api).patch_namespaced_deployment_scale(
+            name, ns, {"spec": {"replicas": replicas}}, _request_timeout=k8s.REQUEST_TIMEOUT
+        ),
+    )
+    return f"deployment {name} scaled from {current} to {replicas} replicas"
+
+
+def watch(
+    api: Any,
+    ns: str,
+    name: str,
+    on_progress: Any,
+    timeout_s: float,
+    interval_s: float,
+    sleep: Any = None,
+) -> tuple[str, bool]:
+    """rollout status --watch: report each new message until done, failed or timed out."""
+    import time
+
+    sleep = sleep or time.sleep
+    deadline = time.monotonic() + timeout_s
+    last = None
+    while True:
+        message, done, failed = k8s.rollout_status(k8s.deployment(api, ns, name))
+        if message != last:
+            on_progress(message)
+            last = message
+        if done or failed:
+            return message, done
+        if time.monotonic() >= deadline:
+            return f"gave up watching after {timeout_s:g} s: {message}", False
+        sleep(interval_s)
