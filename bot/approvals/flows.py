@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import replace
 
 from bot.approvals import messages, service
 from bot.approvals.output import Output
@@ -53,7 +54,7 @@ def execute(
     _safe_show(rt, _load(rt, request_id), kind)
     t0 = time.perf_counter()
     out = _run_with_timeout(rt, run, timeout_s)
-    out = Output(out.ok, redact(out.summary), redact(out.text), out.filename)
+    out = replace(out, summary=redact(out.summary), text=redact(out.text))
     log.info(
         "action %s #%s %s in %.0f ms",
         req.action,
@@ -64,7 +65,7 @@ def execute(
     try:
         _post_result(rt, req, out)
     except ChatError as e:
-        out = Output(out.ok, f"{out.summary} (the output could not be posted: {e.code})")
+        out = replace(out, summary=f"{out.summary} (the output could not be posted: {e.code})")
     if out.ok and out.follow is not None:
         out = _follow(rt, req, out)
     with rt.db.session() as s:
