@@ -60,4 +60,7 @@ def test_scripted_sandbox_plays_an_incident_end_to_end() -> None:
     assert "You lead this incident now" in transcript
     assert "INCIDENT RESOLVED — P1" in transcript
     assert "*pushpin* Error rate jumped at 14:02" in transcript
+    assert "CrashLoopBackOff" in transcript  # the demo cluster answered a diagnostic
+    assert 'deployment "checkout" successfully rolled out' in transcript
+    assert "Post-mortem v1 compiled" in transcript
     assert "Traceback" not in transcript

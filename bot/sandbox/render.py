@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-Button = tuple[str, str, str]  # (channel, message ts, action_id)
+Button = tuple[str, str, str, str, str]  # (channel, message ts, action_id, label, value)
 
 _CHANNEL = re.compile(r"<#([CG][A-Z0-9]+)(?:\|[^>]*)?>")
 _USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
@@ -37,7 +37,15 @@ def message_lines(
                 out.append(f"  {key.strip('*')}: {value}")
             acc = b.get("accessory")
             if acc and acc.get("type") == "button":
-                buttons.append((channel, msg["ts"], acc["action_id"]))
+                buttons.append(
+                    (
+                        channel,
+                        msg["ts"],
+                        acc["action_id"],
+                        acc["text"]["text"],
+                        acc.get("value", ""),
+                    )
+                )
                 out.append(f"  [{len(buttons)}] {acc['text']['text']}")
         elif kind == "context":
             out.append("  " + " ".join(fmt(e.get("text", "")) for e in b.get("elements", [])))
@@ -45,7 +53,9 @@ def message_lines(
             labels = []
             for e in b.get("elements", []):
                 if e.get("type") == "button":
-                    buttons.append((channel, msg["ts"], e["action_id"]))
+                    buttons.append(
+                        (channel, msg["ts"], e["action_id"], e["text"]["text"], e.get("value", ""))
+                    )
                     labels.append(f"[{len(buttons)}] {e['text']['text']}")
             out.append("  " + "   ".join(labels))
         elif kind == "header":

@@ -15,19 +15,23 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.config import Policy, Settings
+from bot.config import KubernetesTarget, Policy, Settings, Targets
 from bot.migrate import upgrade
 from bot.sandbox.driver import SlackDriver
+from bot.sandbox.k8s_api import K8sStandIn
+from bot.sandbox.k8s_demo import load_demo
 from bot.sandbox.render import Button, message_lines, modal_lines, mrkdwn
 from bot.sandbox.slack_api import SlackStandIn
 from bot.slack.app import build_app
 from bot.slack.server import BackgroundServer, build_asgi
+from bot.targets import Targets as TargetClients
 from bot.timers.runner import TimerRunner
 from bot.wiring import build_runtime
 
 HELP = """Sandbox commands (anything else is posted as a message in the current channel):
   /incident …          the slash command, e.g. /incident declare P1 Checkout API returns 500s
-  /press N             press button [N]       /react N emoji   react to message #N (pushpin)
+  /press N|label       press button [N], or the latest one so labelled (/press approve)
+  /react N emoji       react to message #N (pushpin)
   /pin N               pin message #N         /go #channel     switch channel (/channels)
   /as NAME               act as alice, bob, carol or dan
   /submit key=value …    submit the open form, e.g. /submit title="Orders stuck" severity=P1
@@ -48,11 +52,22 @@ class Sandbox:
             slack_api_url=self.slack.api_url,
             database_url=url,
         )
-        self.rt = build_runtime(settings, policy or Policy())
+        # A demo cluster (namespace `shop`, a crash-looping `checkout`) for diagnostics.
+        self.k8s = K8sStandIn().start()
+        load_demo(self.k8s)
+        policy = policy or Policy(
+            targets=Targets(kubernetes=KubernetesTarget(host=self.k8s.url, namespaces=["shop"])),
+            rollout_poll_seconds=0.2,
+            rollout_watch_seconds=20,
+        )
+        self.rt = build_runtime(settings, policy)
         self.server = BackgroundServer(
             build_asgi(build_app(self.rt, secret, "xoxb-sandbox"), self.rt)
         )
         self.server.start()
+        # The bot's own health endpoint is the demo's allow-listed health check.
+        self.rt.policy.targets.http["warroom"] = self.server.url + "/healthz"
+        self.rt.targets = TargetClients(self.rt.policy)
         self.driver = SlackDriver(self.server.url + "/slack/events", secret, standin=self.slack)
         self.driver.forward_events_to_bot()
         self.timers = TimerRunner(self.rt).start()
@@ -166,11 +181,7 @@ class Sandbox:
                         }
                     )
             elif cmd == "/press":
-                channel, ts, action = self.buttons[int(rest) - 1]
-                if ts:
-                    self.driver.press(channel, ts, action, self.user)
-                else:
-                    self.say("That button is in an ephemeral message; use the command it names.")
+                self._press(rest.strip())
             elif cmd in ("/react", "/pin"):
                 parts = rest.split()
                 ts = self.slack.messages(self.channel)[int(parts[0]) - 1]["ts"]
@@ -219,6 +230,19 @@ class Sandbox:
         self.settle_and_show()
         return True
 
+    def _press(self, which: str) -> None:
+        """`/press 3` presses button [3]; `/press approve` the latest button labelled so."""
+        if which.isdigit():
+            button = self.buttons[int(which) - 1]
+        else:
+            matches = [b for b in self.buttons if b[3].lower().startswith(which.lower())]
+            if not matches:
+                self.say(f"No button labelled {which!r} has been shown.")
+                return
+            button = matches[-1]
+        channel, ts, action, _label, value = button
+        self.driver.block_action(self.user, channel, ts or "0", action, value=value)
+
     def _find_channel(self, pattern: str) -> dict[str, Any] | None:
         """A name, or a glob such as `incident-*-001-*` (scripts cannot know today's date)."""
         exact = self.slack.channel_by_name(pattern)
@@ -257,6 +281,7 @@ class Sandbox:
         self.server.stop()
         self.rt.shutdown()
         self.slack.stop()
+        self.k8s.stop()
         self.dir.cleanup()
 
 
