@@ -5,8 +5,11 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
+from typing import Any
 
+from bot import logs
 from bot.config import ConfigError, load_policy, load_settings
 from bot.errors import UserError
 
@@ -28,16 +31,42 @@ def _serve(args: argparse.Namespace) -> int:
     bolt = build_app(rt, settings.slack_signing_secret, settings.slack_bot_token)
     flows.resume_unfinished(rt)
     timers = TimerRunner(rt).start()
-    if settings.socket_mode:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-        logging.getLogger(__name__).info("Socket Mode")
-        SocketModeHandler(bolt, settings.slack_app_token).start()
-    else:
-        serve(build_asgi(bolt, rt), settings.host, settings.port)
-    timers.stop()
-    rt.shutdown()
+    asgi = build_asgi(bolt, rt)
+    try:
+        if settings.socket_mode:
+            _socket_mode(bolt, asgi, settings)
+        else:
+            # uvicorn drains on SIGTERM, then re-raises the signal: a no-op handler lets the
+            # clean-up below run instead of the default handler killing the process.
+            signal.signal(signal.SIGTERM, lambda *_: None)
+            serve(asgi, settings.host, settings.port)
+    finally:
+        # Graceful: stop claiming timers, finish in-flight work, hand back any claim.
+        timers.stop()
+        rt.drain()
+        timers.release_claims()
+        rt.shutdown()
     return 0
+
+
+def _socket_mode(bolt: Any, asgi: Any, settings: Any) -> None:
+    """Socket Mode needs no public URL; health, readiness and metrics still listen on PORT."""
+    import threading
+
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    from bot.slack.server import BackgroundServer
+
+    health = BackgroundServer(asgi, settings.host, settings.port).start()
+    handler = SocketModeHandler(bolt, settings.slack_app_token)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    handler.connect()
+    logging.getLogger(__name__).info("connected over Socket Mode")
+    stop.wait()
+    handler.close()
+    health.stop()
 
 
 def _migrate(args: argparse.Namespace) -> int:
@@ -117,12 +146,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--latency-ms", type=int, default=0, help="added to every Slack call")
     p.set_defaults(fn=_sandbox)
     args = parser.parse_args(argv)
-    # The sandbox's transcript is its output; the server logs at LOG_LEVEL.
-    level = "WARNING" if args.cmd == "sandbox" else os.environ.get("LOG_LEVEL", "INFO").upper()
-    logging.basicConfig(
-        level=level if level in logging.getLevelNamesMapping() else "INFO",
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    # The sandbox's transcript is its output; the server logs JSON at LOG_LEVEL.
+    if args.cmd == "sandbox":
+        logs.configure("WARNING", "text")
+    else:
+        level = os.environ.get("LOG_LEVEL", "INFO").upper()
+        fmt = os.environ.get("LOG_FORMAT", "json").lower()
+        logs.configure(
+            level if level in logging.getLevelNamesMapping() else "INFO",
+            fmt if fmt in ("json", "text") else "json",
+        )
     try:
         return int(args.fn(args))
     except ConfigError as e:

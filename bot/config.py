@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     warroom_config: str = ""  # path of the policy YAML
     warroom_data_dir: str = "data"
     log_level: str = "INFO"
+    log_format: Literal["json", "text"] = "json"
     effect_workers: Annotated[int, Field(ge=1, le=256)] = 32
 
     @field_validator("database_url")

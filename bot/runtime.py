@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 from collections.abc import Callable
@@ -14,6 +15,7 @@ from bot.chat import Chat
 from bot.clock import Clock
 from bot.config import Policy, Settings
 from bot.db import Database
+from bot.metrics import Metrics
 from bot.once import Once
 
 log = logging.getLogger(__name__)
@@ -32,6 +34,7 @@ class Runtime:
     # Approved actions run here, each under its own timeout, apart from Slack work.
     actions: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(8, "actions"))
     targets: Any = None  # bot.targets.Targets, built from the policy
+    metrics: Metrics = field(default_factory=Metrics)
     # Independent Slack calls inside one flow run side by side here.
     fanout: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(32, "fanout"))
 
@@ -55,12 +58,17 @@ class Runtime:
 
         with self._idle:
             self._pending += 1
-        return self.effects.submit(run)
+        # Carry the request and incident ids into the effect's log lines.
+        return self.effects.submit(contextvars.copy_context().run, run)
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """Block until no effect is queued or running (the sandbox and tests use it)."""
         with self._idle:
             return self._idle.wait_for(lambda: self._pending == 0, timeout)
+
+    def drain(self) -> None:
+        """Finish in-flight effects and accept no more."""
+        self.effects.shutdown(wait=True)
 
     def shutdown(self) -> None:
         self.effects.shutdown(wait=True)

@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from bot.clock import Clock, SystemClock
 from bot.config import Policy, Settings
 from bot.db import Database
+from bot.metrics import Metrics
 from bot.migrate import upgrade
 from bot.once import NoOnce, Once, RedisOnce
 from bot.runtime import Runtime
@@ -22,6 +23,8 @@ def build_runtime(
         upgrade(db.url)
     once: Once = RedisOnce(settings.redis_url) if settings.redis_url else NoOnce()
     chat = SlackChat(make_client(settings.slack_bot_token, settings.slack_api_url))
+    metrics = Metrics(open_incidents=lambda: open_counts(db))
+    chat.observer = lambda method, outcome: metrics.slack_calls.labels(method, outcome).inc()
     return Runtime(
         settings=settings,
         policy=policy,
@@ -31,4 +34,19 @@ def build_runtime(
         once=once,
         effects=ThreadPoolExecutor(settings.effect_workers, "effects"),
         targets=Targets(policy),
+        metrics=metrics,
     )
+
+
+def open_counts(db: Database) -> dict[str, int]:
+    from sqlalchemy import func, select
+
+    from bot.models import Incident
+
+    with db.session() as s:
+        rows = s.execute(
+            select(Incident.severity, func.count())
+            .where(Incident.status != "resolved")
+            .group_by(Incident.severity)
+        )
+        return {sev: n for sev, n in rows}

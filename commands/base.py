@@ -26,6 +26,7 @@ class Reply:
     blocks: list[dict[str, Any]] | None = None
     # Work for after the acknowledgement (Slack calls); the transport runs these off-thread.
     after: list[Callable[[], Any]] = field(default_factory=list)
+    outcome: str = "ok"  # ok | refused (bad input, said so) | error (our fault); for metrics
 
 
 def ok(text: str, *after: Callable[[], Any]) -> Reply:

@@ -50,7 +50,10 @@ def dispatch(rt: Runtime, req: Request, text: str) -> Reply:
     sub, args = parts[0].lower(), parts[1] if len(parts) > 1 else ""
     handler = SUBCOMMANDS.get(sub)
     if handler is None:
-        return Reply(f":warning: `{sub[:40]}` is not a Warroom command.\n\n{overview.HELP}")
+        return Reply(
+            f":warning: `{sub[:40]}` is not a Warroom command.\n\n{overview.HELP}",
+            outcome="refused",
+        )
     return guarded(lambda: handler(rt, req, args))
 
 
@@ -59,11 +62,12 @@ def guarded(fn: Callable[[], Reply]) -> Reply:
     try:
         return fn()
     except UserError as e:
-        return Reply(f":warning: {e}")
+        return Reply(f":warning: {e}", outcome="refused")
     except Exception:
         ref = uuid.uuid4().hex[:8]
         log.exception("handler failed (ref %s)", ref)
         return Reply(
             f":x: Something went wrong on our side (ref `{ref}`). Nothing was half-done; "
-            "please try again, and tell your Warroom admins the ref if it persists."
+            "please try again, and tell your Warroom admins the ref if it persists.",
+            outcome="error",
         )

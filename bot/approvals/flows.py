@@ -68,6 +68,7 @@ def execute(
         out = replace(out, summary=f"{out.summary} (the output could not be posted: {e.code})")
     if out.ok and out.follow is not None:
         out = _follow(rt, req, out)
+    rt.metrics.actions.labels(req.action, "succeeded" if out.ok else "failed").inc()
     with rt.db.session() as s:
         done = service.finish(s, request_id, out.ok, out.summary, rt.now())
     _safe_show(rt, done, kind)

@@ -52,6 +52,16 @@ def decide(
         req = s.get(ActionRequest, request_id)
         if req is None:
             raise IncidentError("That request no longer exists.")
-        return service.decide(
+        d = service.decide(
             s, request_id, user, approve, rt.policy.rule(req.action), rt.now(), in_group
         )
+    rt.metrics.approvals.labels(_outcome(d)).inc()
+    return d
+
+
+def _outcome(d: Decision) -> str:
+    if d.run:
+        return "approved"
+    if d.req.state == "pending":
+        return "partial" if d.message.startswith("Approval ") else "refused"
+    return {"denied": "denied", "expired": "expired"}.get(d.req.state, "refused")

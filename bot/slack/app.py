@@ -6,17 +6,20 @@ Listeners only translate Slack payloads into `commands.base.Request`; handlers d
 from __future__ import annotations
 
 import logging
+import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import Ack, App, BoltResponse
 
+from bot import logs
 from bot.chat import ChatError
 from bot.incident import ops
 from bot.runtime import Runtime
 from commands import declare, reminders, roles, run, status
 from commands.base import Reply, Request
-from commands.router import dispatch, guarded
+from commands.router import SUBCOMMANDS, dispatch, guarded
 
 log = logging.getLogger(__name__)
 
@@ -76,9 +79,15 @@ def build_app(rt: Runtime, signing_secret: str, token: str) -> App:
 
     @app.command("/incident")
     def incident_command(ack: Ack, body: dict[str, Any]) -> None:
+        t0 = time.perf_counter()
+        logs.request_id.set(uuid.uuid4().hex[:12])
         req = _req(body)
-        reply = dispatch(rt, req, body.get("text", ""))
+        text = body.get("text", "")
+        reply = dispatch(rt, req, text)
         ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
+        sub = text.split(None, 1)[0].lower() if text.strip() else "help"
+        rt.metrics.commands.labels(sub if sub in SUBCOMMANDS else "unknown", reply.outcome).inc()
+        rt.metrics.ack_seconds.observe(time.perf_counter() - t0)
         _run_after(rt, reply)
 
     def button(action_id: str, handler: Any) -> None:

@@ -6,6 +6,7 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from slack_sdk import WebClient
@@ -38,6 +39,7 @@ class SlackChat:
         self._channels: dict[str, str] = {}
         self._groups: dict[str, tuple[float, set[str]]] = {}
         self._names: dict[str, str] = {}
+        self.observer: Callable[[str, str], None] | None = None  # (method, "ok" | error code)
         self._lock = threading.Lock()
 
     @property
@@ -48,12 +50,21 @@ class SlackChat:
 
     def _call(self, method: str, **kwargs: Any) -> Any:
         try:
-            return getattr(self.client, method)(**kwargs)
+            result = getattr(self.client, method)(**kwargs)
         except SlackApiError as e:
             code = e.response.get("error", "") if e.response is not None else ""
-            raise ChatError(method, code or f"http_{e.response.status_code}") from None
+            err = ChatError(method, code or f"http_{e.response.status_code}")
         except OSError as e:  # the connection failed even after retries
-            raise ChatError(method, f"unreachable ({e.__class__.__name__})") from None
+            err = ChatError(method, f"unreachable ({e.__class__.__name__})")
+        else:
+            self._observe(method, "ok")
+            return result
+        self._observe(method, err.code)
+        raise err
+
+    def _observe(self, method: str, outcome: str) -> None:
+        if self.observer is not None:
+            self.observer(method.replace("_", ".", 1), outcome.split(" ")[0])
 
     def create_channel(self, name: str) -> str:
         return self._call("conversations_create", name=name, is_private=False)["channel"]["id"]

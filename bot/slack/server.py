@@ -6,6 +6,7 @@ import threading
 import time
 
 import uvicorn
+from prometheus_client import CONTENT_TYPE_LATEST
 from slack_bolt import App, BoltRequest
 from sqlalchemy import text
 from starlette.applications import Starlette
@@ -51,11 +52,16 @@ def build_asgi(bolt: App, rt: Runtime) -> Starlette:
         problem = await run_in_threadpool(check)
         return PlainTextResponse(problem or "ready", status_code=503 if problem else 200)
 
+    async def metrics(_: Request) -> Response:
+        body = await run_in_threadpool(rt.metrics.render)
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
+
     return Starlette(
         routes=[
             Route("/slack/events", events, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            Route("/metrics", metrics, methods=["GET"]),
         ]
     )
 

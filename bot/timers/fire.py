@@ -52,6 +52,8 @@ def fire(rt: Runtime, timer_id: int, worker: str) -> str:
         _release(rt, t, worker)  # the claim lapses in 30 s and another try happens
         return "retry"
     _finish(rt, t, worker, outcome, text, now, late)
+    rt.metrics.timers.labels(t.kind, outcome).inc()
+    rt.metrics.timer_lateness.observe(max((now - t.due_at).total_seconds(), 0))
     return outcome
 
 

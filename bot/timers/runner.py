@@ -76,6 +76,19 @@ class TimerRunner:
         return self
 
     def stop(self) -> None:
+        """Stop claiming; timers already handed to the effects pool still finish."""
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=True)
             self.scheduler = None
+
+    def release_claims(self) -> int:
+        """At shutdown, after the effects pool drained: hand back anything still claimed, so
+        another replica fires it now instead of after the lease."""
+        with self.rt.db.session() as s:
+            res = s.execute(
+                update(Timer)
+                .where(Timer.state == "firing", Timer.claimed_by == self.worker)
+                .values(state="pending", claimed_by=None, claim_until=None)
+                .execution_options(synchronize_session=False)
+            )
+            return res.rowcount  # type: ignore[attr-defined]
