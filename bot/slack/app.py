@@ -110,47 +110,23 @@ def build_app(rt: Runtime, signing_secret: str, token: str) -> App:
     button("diagnose", run.open_menu)
     button("rollback_to", run.rollback_to)
 
-    @app.view("resolve_modal")
-    def on_resolve_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        ack()
-        req = _req(body)
-        values = _view_values(view)
-        _respond_later(
-            rt,
-            req,
-            guarded(
-                lambda: status.resolve_submitted(rt, req, values, view.get("private_metadata", ""))
-            ),
-        )
+    def form(callback_id: str, handler: Any, required: str | None = None) -> None:
+        """A modal submission: check the one required field in the form, then the handler."""
 
-    @app.view("diagnose_modal")
-    def on_diagnose_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        ack()
-        req = _req(body)
-        values = _view_values(view)
-        _respond_later(
-            rt,
-            req,
-            guarded(lambda: run.menu_submitted(rt, req, values, view.get("private_metadata", ""))),
-        )
+        @app.view(callback_id)
+        def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+            values = _view_values(view)
+            if required and not values.get(required, "").strip():
+                ack(response_action="errors", errors={required: "This is needed."})
+                return
+            ack()
+            req = _req(body)
+            meta = view.get("private_metadata", "")
+            _respond_later(rt, req, guarded(lambda: handler(rt, req, values, meta)))
 
-    @app.view("update_modal")
-    def on_update_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        values = _view_values(view)
-        if not values.get("progress", "").strip():
-            ack(response_action="errors", errors={"progress": "Say what has been done."})
-            return
-        ack()
-        req = _req(body)
-        _respond_later(
-            rt,
-            req,
-            guarded(
-                lambda: reminders.update_submitted(
-                    rt, req, values, view.get("private_metadata", "")
-                )
-            ),
-        )
+    form("resolve_modal", status.resolve_submitted)
+    form("diagnose_modal", run.menu_submitted)
+    form("update_modal", reminders.update_submitted, required="progress")
 
     @app.view("declare_modal")
     def on_declare_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
