@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -9,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from sqlalchemy import select
+from sqlalchemy import Text, select, type_coerce
 from sqlalchemy.orm import Session
 
 from bot.config import Policy
@@ -57,14 +59,32 @@ def sla_rows(inc: Incident, policy: Policy, now: datetime) -> list[SLARow]:
     ]
 
 
+@dataclass(slots=True)
+class Line:
+    """One timeline event as the template sees it: raw fields plus the formatted ones."""
+
+    at: datetime
+    kind: str
+    actor_id: str | None
+    text: str
+    data: dict[str, Any]
+    when: str = ""  # in the policy's time zone
+    who: str = ""  # a display name
+    link: str = ""  # permalink of a captured Slack message
+
+
 def load(s: Session, inc: Incident) -> dict[str, Any]:
-    events = list(
-        s.scalars(
-            select(TimelineEvent)
-            .where(TimelineEvent.incident_id == inc.id)
-            .order_by(TimelineEvent.at, TimelineEvent.id)
+    # Plain rows, not ORM objects: a 10,000-event incident must compile in a blink.
+    t = TimelineEvent.__table__.c
+    # `data` as raw text: most events have none, and parsing 10,000 "{}" is a third of the cost.
+    events = [
+        Line(at, kind, actor, txt, _data(raw))
+        for at, kind, actor, txt, raw in s.execute(
+            select(t.at, t.kind, t.actor_id, t.text, type_coerce(t.data, Text))
+            .where(t.incident_id == inc.id)
+            .order_by(t.at, t.id)
         )
-    )
+    ]
     actions = list(
         s.scalars(
             select(ActionRequest)
@@ -78,6 +98,22 @@ def load(s: Session, inc: Incident) -> dict[str, Any]:
         )
     )
     return {"events": events, "actions": actions, "items": items}
+
+
+def _stamper(tz: Any) -> Callable[[datetime], str]:
+    """Format many times fast: one offset per hour instead of a zone lookup per event."""
+    cache: dict[int, tuple[timedelta, str]] = {}
+
+    def stamp(dt: datetime) -> str:
+        hour = int(dt.timestamp()) // 3600
+        hit = cache.get(hour)
+        if hit is None:
+            local = dt.astimezone(tz)
+            hit = cache[hour] = (local.utcoffset() or timedelta(0), local.strftime("%Z"))
+        d = dt + hit[0]
+        return f"{d.year:04d}-{d.month:02d}-{d.day:02d} {d.hour:02d}:{d.minute:02d} {hit[1]}"
+
+    return stamp
 
 
 def participants(inc: Incident, events: list[TimelineEvent], bot_user: str) -> list[str]:
@@ -95,6 +131,23 @@ def participants(inc: Incident, events: list[TimelineEvent], bot_user: str) -> l
     return list(seen)
 
 
+def _data(raw: Any) -> dict[str, Any]:
+    if isinstance(raw, str):  # SQLite hands back text; psycopg has already parsed it
+        return json.loads(raw) if raw != "{}" else {}
+    return raw or {}
+
+
+@functools.lru_cache(maxsize=8)
+def _environment(folder: str) -> jinja2.Environment:
+    # One environment per folder keeps compiled templates; Jinja re-reads a changed file.
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(folder),
+        autoescape=False,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+
+
 def render(
     inc: Incident,
     data: dict[str, Any],
@@ -106,14 +159,18 @@ def render(
     template_path: str = "",
 ) -> str:
     path = Path(template_path) if template_path else DEFAULT_TEMPLATE
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(path.parent)),
-        autoescape=False,
-        keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined,
-    )
+    env = _environment(str(path.parent))
     tz = policy.tz
-    events: list[TimelineEvent] = data["events"]
+    events: list[Line] = data["events"]
+    stamp = _stamper(tz)
+    name_of: dict[str | None, str] = {}
+    for e in events:
+        e.when = stamp(e.at)
+        if e.actor_id not in name_of:
+            name_of[e.actor_id] = names(e.actor_id)
+        e.who = name_of[e.actor_id]
+        e.text = e.text.replace("\n", " ")
+        e.link = e.data.get("permalink") or ""
     severity_changes = [
         f"{e.data.get('from')} → {e.data.get('to')} at {e.at.astimezone(tz):%H:%M}"
         for e in events
@@ -133,7 +190,7 @@ def render(
         "duration": span(inc.declared_at, end) + ("" if inc.resolved_at else " so far"),
         "sla": sla_rows(inc, policy, now),
         "today": now.astimezone(tz).date(),
-        "t": lambda dt: dt.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z") if dt else "—",
+        "t": lambda dt: stamp(dt) if dt else "—",
         "name": names,
     }
     try:
@@ -161,6 +218,8 @@ def _template_line(e: Exception, path: Path) -> str:
 
 def change_summary(old: str, new: str) -> str:
     """Which sections changed between two compilations, for the reply."""
+    if old == new:
+        return "nothing changed since the last compilation"
 
     def sections(text: str) -> dict[str, str]:
         out: dict[str, list[str]] = {}
