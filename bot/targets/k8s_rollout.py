@@ -60,7 +60,10 @@ def pick_revision(dep: Any, sets: list[Any], to_revision: int) -> Any:
     """deploymentRevision(): the asked revision, or the second newest when 0."""
     latest, latest_rev, previous, previous_rev = None, -1, None, -1
     for rs in sets:
-        v = k8s.revision_of(rs)
+        raw = (rs.metadata.annotations or {}).get(k8s.REVISION, "")
+        if not raw.isdigit():
+            continue  # deploymentutil.Revision() fails on it, and kubectl skips it
+        v = int(raw)
         if to_revision == 0:
             if latest_rev < v:
                 previous, previous_rev, latest, latest_rev = latest, latest_rev, rs, v
