@@ -204,6 +204,15 @@ class Postmortem(Base):
     file_id: Mapped[str | None] = mapped_column(String(32))
 
 
+class DayCounter(Base):
+    """The last incident number handed out per day (numbers are per-day sequences)."""
+
+    __tablename__ = "day_counters"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    last_seq: Mapped[int] = mapped_column(Integer)
+
+
 class DeclareGuard(Base):
     """One row per declaration fingerprint: a repeat inside the window finds the first incident."""
 

@@ -68,7 +68,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
     with eng.begin() as c:
         c.execute(
             text(
-                "TRUNCATE incidents, timeline_events, declare_guards, processed_events "
+                "TRUNCATE incidents, timeline_events, declare_guards, processed_events, "
+                "day_counters "
                 "RESTART IDENTITY CASCADE"
             )
         )

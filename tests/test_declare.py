@@ -285,3 +285,25 @@ def test_setup_left_by_a_dead_process_is_resumed_and_adopts_its_channel(bot) -> 
     assert inc.ready_at is not None and inc.channel_name == name
     assert len(bot.slack.calls_to("conversations.create")) == 2  # the dead one's, then name_taken
     assert flows.resume_unfinished(bot.rt) == []
+
+
+def test_concurrent_declarations_get_consecutive_numbers_without_retries(bot) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bot.incident import ops
+
+    def declare(i: int) -> int:
+        d = ops.declare(
+            bot.rt,
+            title=f"Thing {i} broke",
+            severity="P2",
+            impact="",
+            reporter=f"U0R{i:03d}",
+            team_id="T0WARROOM",
+            channel="C0GENERAL",
+        )
+        return d.incident.seq
+
+    with ThreadPoolExecutor(16) as pool:
+        seqs = list(pool.map(declare, range(48)))
+    assert sorted(seqs) == list(range(1, 49))

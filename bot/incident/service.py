@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -14,7 +14,7 @@ from bot.errors import UserError
 from bot.incident import timeline
 from bot.incident.naming import slugify
 from bot.incident.states import RESOLVED
-from bot.models import DeclareGuard, Incident, ProcessedEvent
+from bot.models import DayCounter, DeclareGuard, Incident, ProcessedEvent
 
 MAX_TITLE = 150
 
@@ -109,31 +109,22 @@ def declare(
         return Declared(existing, duplicate=True)
 
     day = tz_day.date()
-    for _ in range(20):
-        seq = (session.scalar(select(func.max(Incident.seq)).where(Incident.day == day)) or 0) + 1
-        inc = Incident(
-            day=day,
-            seq=seq,
-            title=title,
-            slug=slugify(title),
-            severity=severity,
-            status="investigating",
-            impact=impact.strip(),
-            team_id=team_id,
-            reporter_id=reporter,
-            origin_channel_id=origin_channel,
-            source_link=source_link,
-            declared_at=now,
-        )
-        try:
-            with session.begin_nested():
-                session.add(inc)
-                session.flush()
-            break
-        except IntegrityError:  # another replica took this number; take the next
-            continue
-    else:
-        raise IncidentError("Could not allocate an incident number; please try again.")
+    inc = Incident(
+        day=day,
+        seq=next_number(session, day),
+        title=title,
+        slug=slugify(title),
+        severity=severity,
+        status="investigating",
+        impact=impact.strip(),
+        team_id=team_id,
+        reporter_id=reporter,
+        origin_channel_id=origin_channel,
+        source_link=source_link,
+        declared_at=now,
+    )
+    session.add(inc)
+    session.flush()
     guard.incident_id = inc.id
     timeline.record(
         session,
@@ -145,6 +136,21 @@ def declare(
         data={"severity": severity, "impact": inc.impact, "source": source_link or None},
     )
     return Declared(inc, duplicate=False)
+
+
+def next_number(session: Session, day: date) -> int:
+    """The day's next incident number, from a counter row that concurrent declarations update
+    in turn (the row lock queues them), so none ever collides or retries."""
+    table = DayCounter.__table__
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = insert(table).values(day=day, last_seq=1)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[table.c.day], set_={"last_seq": table.c.last_seq + 1}
+    ).returning(table.c.last_seq)
+    return int(session.execute(stmt).scalar_one())
 
 
 def by_channel(session: Session, channel_id: str, lock: bool = False) -> Incident | None:
