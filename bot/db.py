@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -57,8 +58,10 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _immediate(conn: object) -> None:
-            # Take the write lock at BEGIN so concurrent writers queue instead of failing.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")  # type: ignore[attr-defined]
+            # Writers take the write lock at BEGIN so they queue instead of failing on upgrade;
+            # readers (Database.read) begin deferred and, under WAL, never wait for writers.
+            reading = conn.get_execution_options().get("warroom_read")  # type: ignore[attr-defined]
+            conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")  # type: ignore[attr-defined]
 
         # pysqlite's own transaction handling would BEGIN lazily; we do it ourselves.
         @event.listens_for(engine, "connect")
@@ -81,6 +84,12 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._reads = sessionmaker(
+            self.engine.execution_options(warroom_read=True), expire_on_commit=False
+        )
+        # SQLite has one writer at a time and its busy handler sleeps with back-off (up to
+        # 100 ms a try); queueing this process's writers on a lock hands over at once.
+        self._write_lock: threading.Lock | None = threading.Lock() if self.is_sqlite else None
 
     @property
     def is_sqlite(self) -> bool:
@@ -89,7 +98,18 @@ class Database:
     @contextmanager
     def session(self) -> Iterator[Session]:
         """One unit of work: commits on success, rolls back on any error."""
-        with self._sessions() as s, s.begin():
+        lock = self._write_lock
+        if lock is None:
+            with self._sessions() as s, s.begin():
+                yield s
+            return
+        with lock, self._sessions() as s, s.begin():
+            yield s
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only unit of work: never takes SQLite's write lock."""
+        with self._reads() as s, s.begin():
             yield s
 
     def create_all(self) -> None:

@@ -43,7 +43,7 @@ def open_counts(db: Database) -> dict[str, int]:
 
     from bot.models import Incident
 
-    with db.session() as s:
+    with db.read() as s:
         rows = s.execute(
             select(Incident.severity, func.count())
             .where(Incident.status != "resolved")

@@ -305,3 +305,34 @@ def test_scheduler_fires_for_real_within_two_seconds(db_url, standin) -> None:
             ).first()
         assert t is not None, "the scheduler never fired the reminder"
         assert (t.fired_at - t.due_at).total_seconds() < 2
+
+
+def test_a_lapsed_claim_stands_down_so_a_due_time_posts_once(tbot, clock) -> None:
+    from bot.timers.fire import fire
+    from bot.timers.runner import LEASE, claim_due
+
+    inc = declare(tbot, "P2", "Queue stuck")
+    clock.advance(hours=1)
+    [tid] = claim_due(tbot.rt, "worker-a#1", 10)
+    clock.advance(seconds=LEASE.total_seconds() + 1)  # the first job sat in a queue too long
+    assert claim_due(tbot.rt, "worker-a#2", 10) == [tid]
+    assert fire(tbot.rt, tid, "worker-a#1") == "lost"
+    assert fire(tbot.rt, tid, "worker-a#2") == "posted"
+    tbot.settle()
+    reminders = [
+        m for m in tbot.slack.messages(inc.channel_id) if "snooze_15" in str(m.get("blocks"))
+    ]
+    assert len(reminders) == 1
+
+
+def test_an_overloaded_runner_claims_no_more_than_it_can_fire(tbot, clock) -> None:
+    for i in range(6):
+        declare(tbot, "P2", f"Thing {i} slow")
+    clock.advance(hours=1)
+    runner = TimerRunner(tbot.rt, max_in_flight=4)
+    runner._in_flight = 3  # three fires already queued in this process
+    assert runner.tick() == 1
+    tbot.settle()
+    with tbot.rt.db.session() as s:
+        fired = s.scalars(select(Timer).where(Timer.state == "fired")).all()
+    assert len(fired) == 1  # the other five stay pending for this or another replica

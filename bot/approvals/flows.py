@@ -23,7 +23,7 @@ INLINE_LINES = 40
 
 
 def _load(rt: Runtime, request_id: int) -> ActionRequest:
-    with rt.db.session() as s:
+    with rt.db.read() as s:
         req = s.get(ActionRequest, request_id)
         assert req is not None
         return req

@@ -40,7 +40,7 @@ def open_war_room(rt: Runtime, incident_id: int, response_url: str | None = None
 
 def resume_unfinished(rt: Runtime) -> list[int]:
     """At start: finish war rooms that a dead process left half set up."""
-    with rt.db.session() as s:
+    with rt.db.read() as s:
         pending = service.unfinished_setups(s, rt.now())
     for incident_id in pending:
         rt.submit(open_war_room, rt, incident_id)

@@ -90,7 +90,7 @@ def on_incident(rt: Runtime, incident_id: int, fn: Callable[..., Change], *args:
 
 
 def find_in_war_room(rt: Runtime, channel_id: str) -> Incident:
-    with rt.db.session() as s:
+    with rt.db.read() as s:
         inc = service.by_channel(s, channel_id)
     if inc is None:
         raise IncidentError(NOT_A_WAR_ROOM)
@@ -98,7 +98,7 @@ def find_in_war_room(rt: Runtime, channel_id: str) -> Incident:
 
 
 def timeline_of(rt: Runtime, channel_id: str) -> tuple[Incident, list[TimelineEvent]]:
-    with rt.db.session() as s:
+    with rt.db.read() as s:
         inc = service.by_channel(s, channel_id)
         if inc is None:
             raise IncidentError(NOT_A_WAR_ROOM)
@@ -106,7 +106,7 @@ def timeline_of(rt: Runtime, channel_id: str) -> tuple[Incident, list[TimelineEv
 
 
 def action_items_of(rt: Runtime, channel_id: str) -> tuple[Incident, list[ActionItem]]:
-    with rt.db.session() as s:
+    with rt.db.read() as s:
         inc = service.by_channel(s, channel_id)
         if inc is None:
             raise IncidentError(NOT_A_WAR_ROOM)
@@ -114,7 +114,7 @@ def action_items_of(rt: Runtime, channel_id: str) -> tuple[Incident, list[Action
 
 
 def get(rt: Runtime, incident_id: int) -> Incident:
-    with rt.db.session() as s:
+    with rt.db.read() as s:
         return service.by_id(s, incident_id)
 
 
@@ -123,7 +123,7 @@ def by_number(rt: Runtime, number: str) -> Incident:
     if not m:
         raise IncidentError(f"`{number}` is not an incident number; they look like 2026-11-22-001.")
     day, seq = datetime.strptime(m.group(1), "%Y-%m-%d").date(), int(m.group(2))
-    with rt.db.session() as s:
+    with rt.db.read() as s:
         inc = s.query(Incident).filter_by(day=day, seq=seq).one_or_none()
     if inc is None:
         raise IncidentError(f"There is no incident {m.group(1)}-{seq:03d}.")
@@ -131,7 +131,7 @@ def by_number(rt: Runtime, number: str) -> Incident:
 
 
 def open_incidents(rt: Runtime, include_resolved: bool = False) -> list[Incident]:
-    with rt.db.session() as s:
+    with rt.db.read() as s:
         return service.listing(s, include_resolved=include_resolved)
 
 
@@ -141,7 +141,7 @@ def seen_event(rt: Runtime, event_id: str) -> bool:
         return False
     if not rt.once.claim("event:" + event_id, 3600):
         return True
-    with rt.db.session() as s:
+    with rt.db.read() as s:
         return s.get(ProcessedEvent, event_id) is not None
 
 

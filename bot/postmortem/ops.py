@@ -23,7 +23,7 @@ def compile_for(
     names: Callable[[str | None], str],
     bot_user: str = "",
 ) -> tuple[Postmortem, str, Incident]:
-    with rt.db.session() as s:
+    with rt.db.read() as s:
         inc = incidents.by_id(s, inc_id)
         data = pm_compile.load(s, inc)
     room = f"#{inc.channel_name}" if inc.channel_name else ""
@@ -51,5 +51,5 @@ def metrics(rt: Runtime, window_text: str) -> str:
     window = {"d": timedelta(days=n), "h": timedelta(hours=n), "w": timedelta(weeks=n)}[unit]
     if not timedelta(hours=1) <= window <= timedelta(days=3660):
         raise UserError("The window must be between 1 hour and 10 years.")
-    with rt.db.session() as s:
+    with rt.db.read() as s:
         return stats.compute(s, rt.policy, rt.now(), window)

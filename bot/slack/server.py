@@ -41,8 +41,8 @@ def build_asgi(bolt: App, rt: Runtime) -> Starlette:
     async def readyz(_: Request) -> Response:
         def check() -> str | None:
             try:
-                with rt.db.engine.connect() as c:
-                    c.execute(text("SELECT 1"))
+                with rt.db.read() as s:
+                    s.execute(text("SELECT 1"))
             except Exception as e:
                 return f"database: {e.__class__.__name__}"
             if not rt.once.ping():

@@ -33,7 +33,7 @@ PERMANENT = {
 
 
 def fire(rt: Runtime, timer_id: int, worker: str) -> str:
-    with rt.db.session() as s:
+    with rt.db.read() as s:
         t = s.get(Timer, timer_id)
         if t is None or t.state != "firing" or t.claimed_by != worker:
             return "lost"
@@ -120,7 +120,7 @@ def _act(
         rt.chat.post(ch, text, blocks)
         return "posted", "Post-mortem reminder"
     if t.kind == plan.ACTION_ITEM_DUE:
-        with rt.db.session() as s:
+        with rt.db.read() as s:
             item = s.get(ActionItem, t.ref_id) if t.ref_id else None
         if item is None or item.state == "done" or not item.owner_id:
             return "skipped", ""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import uuid
 from datetime import timedelta
 
@@ -33,13 +34,17 @@ def claim_due(rt: Runtime, worker: str, limit: int) -> list[int]:
     )
     pick = select(Timer.id).where(due).order_by(Timer.due_at).limit(limit)
     if not rt.db.is_sqlite:
-        pick = pick.with_for_update(skip_locked=True)  # replicas take different rows
+        # Locked rows are skipped, so replicas take different timers. A separate SELECT, not
+        # an IN (subquery): PostgreSQL may re-run such a subquery and exceed the limit.
+        pick = pick.with_for_update(skip_locked=True)
     with rt.db.session() as s:
-        # `due` again in the outer WHERE: PostgreSQL re-checks it on a row another
-        # transaction just claimed, so two replicas can never both win the same timer.
+        ids = list(s.scalars(pick))
+        if not ids:
+            return []
+        # `due` again: a row another transaction claimed meanwhile is re-checked, not taken.
         rows = s.execute(
             update(Timer)
-            .where(Timer.id.in_(pick.scalar_subquery()), due)
+            .where(Timer.id.in_(ids), due)
             .values(state="firing", claimed_by=worker, claim_until=now + LEASE)
             .returning(Timer.id)
             .execution_options(synchronize_session=False)
@@ -48,23 +53,48 @@ def claim_due(rt: Runtime, worker: str, limit: int) -> list[int]:
 
 
 class TimerRunner:
-    def __init__(self, rt: Runtime, tick_seconds: float = 0.5, batch: int = 500) -> None:
+    def __init__(
+        self, rt: Runtime, tick_seconds: float = 0.5, batch: int = 500, max_in_flight: int = 64
+    ) -> None:
         self.rt = rt
-        self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.worker = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.tick_seconds = tick_seconds
         self.batch = batch
+        # Claim no more than can be fired well within the lease: an overloaded replica must
+        # leave the rest to others instead of hoarding claims that lapse and get fired twice.
+        self.max_in_flight = max_in_flight
+        self._in_flight = 0
+        self._ticks = 0
+        self._lock = threading.Lock()
         self.scheduler: BackgroundScheduler | None = None
 
     def tick(self) -> int:
         """One pass: claim what is due and hand it to the effects pool. Returns how many."""
+        with self._lock:
+            room = min(self.batch, self.max_in_flight - self._in_flight)
+            self._ticks += 1
+            # A claim id per tick: a job whose claim lapsed and was taken again (even by this
+            # process) no longer matches and stands down, so one due time posts once.
+            claim = f"{self.worker}#{self._ticks}"
+        if room <= 0:
+            return 0
         try:
-            ids = claim_due(self.rt, self.worker, self.batch)
+            ids = claim_due(self.rt, claim, room)
         except Exception:
             log.exception("claiming due timers failed; will retry next tick")
             return 0
+        with self._lock:
+            self._in_flight += len(ids)
         for timer_id in ids:
-            self.rt.submit(fire, self.rt, timer_id, self.worker)
+            self.rt.submit(self._fire, timer_id, claim)
         return len(ids)
+
+    def _fire(self, timer_id: int, claim: str) -> None:
+        try:
+            fire(self.rt, timer_id, claim)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
 
     def start(self) -> TimerRunner:
         # coalesce + max_instances=1: a slow tick is never run twice at once or queued up.
@@ -87,7 +117,7 @@ class TimerRunner:
         with self.rt.db.session() as s:
             res = s.execute(
                 update(Timer)
-                .where(Timer.state == "firing", Timer.claimed_by == self.worker)
+                .where(Timer.state == "firing", Timer.claimed_by.startswith(self.worker + "#"))
                 .values(state="pending", claimed_by=None, claim_until=None)
                 .execution_options(synchronize_session=False)
             )
