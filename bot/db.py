@@ -89,7 +89,8 @@ class Database:
         )
         # SQLite has one writer at a time and its busy handler sleeps with back-off (up to
         # 100 ms a try); queueing this process's writers on a lock hands over at once.
-        self._write_lock: threading.Lock | None = threading.Lock() if self.is_sqlite else None
+        # Reentrant: a session opened inside another on the same thread must not deadlock.
+        self._write_lock: threading.RLock | None = threading.RLock() if self.is_sqlite else None
 
     @property
     def is_sqlite(self) -> bool:

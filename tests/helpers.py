@@ -12,12 +12,12 @@ from bot.runtime import Runtime
 
 
 def incidents(rt: Runtime) -> list[Incident]:
-    with rt.db.session() as s:
+    with rt.db.read() as s:
         return list(s.scalars(select(Incident).order_by(Incident.id)))
 
 
 def kinds(rt: Runtime, incident_id: int) -> list[str]:
-    with rt.db.session() as s:
+    with rt.db.read() as s:
         return list(
             s.scalars(
                 select(TimelineEvent.kind)
@@ -28,7 +28,7 @@ def kinds(rt: Runtime, incident_id: int) -> list[str]:
 
 
 def events(rt: Runtime, incident_id: int) -> list[TimelineEvent]:
-    with rt.db.session() as s:
+    with rt.db.read() as s:
         return list(
             s.scalars(
                 select(TimelineEvent)
