@@ -12,15 +12,20 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
+import sys
 import tempfile
 import time
 import tracemalloc
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import create_engine, insert, text
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from common import machine
 
 from bot.config import Policy
 from bot.db import Database
@@ -33,22 +38,6 @@ PG_ADMIN = os.environ.get(
     "WARROOM_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 KINDS = ["note", "status", "update", "pinned", "pushpin", "role", "reminder", "action_approved"]
-
-
-def machine() -> str:
-    with open("/proc/cpuinfo") as f:
-        cpuinfo = f.read().splitlines()
-    with open("/proc/meminfo") as f:
-        meminfo = f.read().splitlines()
-    cpu = next(
-        (line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")),
-        platform.processor(),
-    )
-    mem = next(int(line.split()[1]) for line in meminfo if line.startswith("MemTotal"))
-    return (
-        f"{os.cpu_count()} cores, {cpu}, {mem / 1024 / 1024:.0f} GiB, Python "
-        f"{platform.python_version()}, {datetime.now(UTC):%Y-%m-%d}"
-    )
 
 
 def seed(db: Database, n: int) -> int:

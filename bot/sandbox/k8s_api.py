@@ -3,18 +3,16 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import socket
 import threading
 import time
 from collections import deque
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlsplit
 
+from bot.sandbox.http_server import KeepAliveServer, TrackedHandler
 from bot.sandbox.k8s_control import K8sControl
 from bot.sandbox.k8s_store import (
     DEPLOYMENT,
@@ -228,42 +226,12 @@ def _json(body: bytes) -> Any:
         raise ApiError.bad_request(f"error decoding request body: {exc}") from None
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128  # benchmarks open many connections at once
+class _Server(KeepAliveServer):
     standin: K8sStandIn
 
-    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
-        self.connections: set[socket.socket] = set()
-        self.connections_lock = threading.Lock()
-        super().__init__(address, handler)
 
-    def close_connections(self) -> None:
-        # Keep-alive clients (urllib3 pools) would otherwise hold handler threads after stop().
-        with self.connections_lock:
-            conns = list(self.connections)
-        for conn in conns:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # urllib3 keeps connections alive
-    disable_nagle_algorithm = True  # headers and body go out in separate writes
+class _Handler(TrackedHandler):
     server: _Server
-
-    def setup(self) -> None:
-        super().setup()
-        with self.server.connections_lock:
-            self.server.connections.add(self.connection)
-
-    def finish(self) -> None:
-        with self.server.connections_lock:
-            self.server.connections.discard(self.connection)
-        super().finish()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # the terminal sandbox shares the screen; ``requests`` replaces access logs
 
     def _serve(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)

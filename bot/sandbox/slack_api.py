@@ -5,22 +5,20 @@ Point ``slack_sdk.WebClient(token=..., base_url=standin.api_url)`` at it.
 
 from __future__ import annotations
 
-import contextlib
 import email.parser
 import email.policy
 import json
 import logging
 import queue
-import socket
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlsplit
 
+from bot.sandbox.http_server import KeepAliveServer, TrackedHandler
 from bot.sandbox.slack_state import SlackError, SlackState
 
 __all__ = ["Call", "SlackError", "SlackStandIn"]
@@ -211,42 +209,12 @@ class SlackStandIn(SlackState):
             return self._idle.wait_for(lambda: self._pending == 0, timeout)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128  # benchmarks open many connections at once
+class _Server(KeepAliveServer):
     standin: SlackStandIn
 
-    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
-        self.connections: set[socket.socket] = set()
-        self.connections_lock = threading.Lock()
-        super().__init__(address, handler)
 
-    def close_connections(self) -> None:
-        # Keep-alive clients would otherwise hold handler threads open after stop().
-        with self.connections_lock:
-            conns = list(self.connections)
-        for conn in conns:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive for clients that want it (httpx, benchmarks)
-    disable_nagle_algorithm = True  # headers and body go out in separate writes
+class _Handler(TrackedHandler):
     server: _Server
-
-    def setup(self) -> None:
-        super().setup()
-        with self.server.connections_lock:
-            self.server.connections.add(self.connection)
-
-    def finish(self) -> None:
-        with self.server.connections_lock:
-            self.server.connections.discard(self.connection)
-        super().finish()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # the interactive sandbox shares the terminal; Call records replace access logs
 
     def do_GET(self) -> None:
         self._route()
