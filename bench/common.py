@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import platform
-from collections.abc import Sequence
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
+
+from sqlalchemy import create_engine, text
+
+from bot.migrate import upgrade
 
 
 def machine() -> str:
@@ -31,3 +39,31 @@ def pct(values: Sequence[float], p: float) -> float:
         return math.nan
     s = sorted(values)
     return s[max(0, math.ceil(p / 100 * len(s)) - 1)]
+
+
+@contextlib.contextmanager
+def database(kind: str, pg_admin: str) -> Iterator[str]:
+    """A fresh, migrated database, removed afterwards."""
+    if kind == "sqlite":
+        tmp = tempfile.mkdtemp(prefix="warroom-bench-")
+        url = f"sqlite:///{tmp}/warroom.db"
+        try:
+            upgrade(url)
+            yield url
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return
+    name = f"warroom_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(pg_admin, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as c:
+            c.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            url = pg_admin.rsplit("/", 1)[0] + f"/{name}"
+            upgrade(url)
+            yield url
+        finally:
+            with admin.connect() as c:
+                c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()

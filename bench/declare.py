@@ -20,12 +20,10 @@ import os
 import platform
 import queue
 import re
-import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -33,13 +31,16 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.engine import Engine
 
+sys.path.insert(0, str(Path(__file__).parent))
+from common import database
+
 from bot.config import Policy, Settings
-from bot.migrate import upgrade
 from bot.models import Incident
 from bot.runtime import Runtime
 from bot.sandbox.driver import SlackDriver
@@ -124,34 +125,6 @@ class Env:
             if not self.standin.drain_events(max(0.0, deadline - time.monotonic())):
                 return False
         return self.rt.wait_idle(max(0.0, deadline - time.monotonic()))
-
-
-@contextlib.contextmanager
-def database(kind: str, pg_admin: str) -> Iterator[str]:
-    """A fresh, migrated database, removed afterwards."""
-    if kind == "sqlite":
-        tmp = tempfile.mkdtemp(prefix="warroom-bench-")
-        url = f"sqlite:///{tmp}/warroom.db"
-        try:
-            upgrade(url)
-            yield url
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-        return
-    name = f"warroom_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(pg_admin, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as c:
-            c.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            url = pg_admin.rsplit("/", 1)[0] + f"/{name}"
-            upgrade(url)
-            yield url
-        finally:
-            with admin.connect() as c:
-                c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
 
 
 @contextlib.contextmanager

@@ -23,7 +23,6 @@ import contextlib
 import math
 import os
 import platform
-import shutil
 import signal
 import socket
 import sqlite3
@@ -32,15 +31,17 @@ import sys
 import tempfile
 import time
 import urllib.request
-import uuid
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import create_engine, func, insert, select, text
 
-from bot.migrate import upgrade
+sys.path.insert(0, str(Path(__file__).parent))
+from common import database
+
 from bot.models import Incident, TimelineEvent, Timer
 from bot.sandbox.slack_api import SlackStandIn
 from bot.timers.runner import LEASE
@@ -171,34 +172,6 @@ def tail(path: str, n: int = 15) -> str:
 
 
 # ------------------------------------------------------------------------------ databases
-@contextlib.contextmanager
-def database(kind: str, pg_admin: str) -> Iterator[str]:
-    """A fresh, migrated database, removed afterwards."""
-    if kind == "sqlite":
-        tmp = tempfile.mkdtemp(prefix="warroom-bench-timers-")
-        url = f"sqlite:///{tmp}/warroom.db"
-        try:
-            upgrade(url)
-            yield url
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-        return
-    name = f"warroom_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(pg_admin, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as c:
-            c.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            url = pg_admin.rsplit("/", 1)[0] + f"/{name}"
-            upgrade(url)
-            yield url
-        finally:
-            with admin.connect() as c:
-                c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
-
-
 def seed_incidents(url: str, channels: list[str]) -> list[int]:
     """One open P2 incident per war-room channel, declared an hour ago (the P2 cadence)."""
     now = datetime.now(UTC)
