@@ -120,6 +120,10 @@ def load(driver: SlackDriver, rate: float, duration: float, senders: int) -> tup
 
 def bench(label: str, db_url: str, a: argparse.Namespace) -> None:
     slack = SlackStandIn(token="xoxb-sandbox").start()
+    # The reporters must exist in the workspace, or every war room fails at the invite.
+    slack.add_user("U0WARM", "warm")
+    for i in range(50):
+        slack.add_user(f"U0LOAD{i:02d}", f"load{i:02d}")
     with tempfile.TemporaryDirectory() as d:
         proc, url = start_bot(db_url, slack, Path(d) / "bot.log")
         try:
@@ -134,6 +138,7 @@ def bench(label: str, db_url: str, a: argparse.Namespace) -> None:
             lat, errors = load(driver, a.rate, a.duration, a.senders)
             cpu1 = os.times()
             used = (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / a.duration
+            rooms = settle(db_url)
             ms = [x * 1000 for x in lat]
             late = sum(1 for x in lat if x > 3)
             print(
@@ -141,6 +146,7 @@ def bench(label: str, db_url: str, a: argparse.Namespace) -> None:
                 f"{pct(ms, 95):>8.1f} {pct(ms, 99):>8.1f} {max(ms):>8.1f} {late:>6}  "
                 f"bench-process cpu {used:.0%}"
             )
+            print(f"{'':<15} war rooms: {rooms}")
         finally:
             proc.terminate()
             proc.wait(timeout=30)
@@ -172,6 +178,29 @@ def main() -> None:
     for rate in rates:
         a.rate = rate
         run_all(a, rate)
+
+
+def settle(db_url: str, timeout: float = 120) -> str:
+    """Wait for every declared war room to be ready or failed; say how many of each."""
+    engine = create_engine(db_url)
+    q = text("SELECT count(*), count(ready_at), count(setup_error) FROM incidents")
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            with engine.connect() as c:
+                total, ready, failed = c.execute(q).one()
+                reasons = c.execute(
+                    text(
+                        "SELECT setup_error, count(*) FROM incidents "
+                        "WHERE setup_error IS NOT NULL GROUP BY setup_error"
+                    )
+                ).all()
+            if ready + failed >= total or time.monotonic() > deadline:
+                why = "; ".join(f"{n}× {r}" for r, n in reasons)
+                return f"{ready}/{total} ready, {failed} failed" + (f" ({why})" if why else "")
+            time.sleep(0.5)
+    finally:
+        engine.dispose()
 
 
 def run_all(a: argparse.Namespace, rate: float) -> None:

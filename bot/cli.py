@@ -28,6 +28,9 @@ def _serve(args: argparse.Namespace) -> int:
         raise ConfigError("environment: SLACK_BOT_TOKEN: required (xoxb-…)")
     policy = load_policy(settings.warroom_config)
     rt = build_runtime(settings, policy, migrate=args.migrate)
+    import sys
+
+    sys.setswitchinterval(0.001)
     bolt = build_app(rt, settings.slack_signing_secret, settings.slack_bot_token)
     flows.resume_unfinished(rt)
     timers = TimerRunner(rt).start()

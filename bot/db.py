@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from sqlalchemy import DateTime, MetaData, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+T = TypeVar("T")
 
 # Named constraints so Alembic's batch mode can alter them on SQLite.
 NAMING = {
@@ -72,8 +75,8 @@ def make_engine(url: str) -> Engine:
     # application_name lets kill-queries recognise (and spare) the bot's own connections.
     return create_engine(
         url,
-        pool_size=10,
-        max_overflow=20,
+        pool_size=40,
+        max_overflow=10,
         pool_pre_ping=True,
         connect_args={"application_name": "warroom"},
     )
@@ -91,6 +94,8 @@ class Database:
         # 100 ms a try); queueing this process's writers on a lock hands over at once.
         # Reentrant: a session opened inside another on the same thread must not deadlock.
         self._write_lock: threading.RLock | None = threading.RLock() if self.is_sqlite else None
+        self._own: Engine | None = None
+        self._own_lock = threading.Lock()
 
     @property
     def is_sqlite(self) -> bool:
@@ -113,6 +118,26 @@ class Database:
         with self._reads() as s, s.begin():
             yield s
 
+    def in_own_transaction(self, fn: Callable[[Connection], T]) -> T:
+        """Run `fn` in a short transaction of its own, apart from any session the caller holds
+        (PostgreSQL only: SQLite's single writer would wait for the caller's own transaction).
+
+        Its connections come from a small pool used for nothing else, so a caller that holds a
+        session while it waits here can never starve the main pool into a deadlock."""
+        if self.is_sqlite:
+            raise RuntimeError("in_own_transaction needs PostgreSQL")
+        with self._own_lock:
+            if self._own is None:
+                self._own = create_engine(
+                    self.url,
+                    pool_size=2,
+                    max_overflow=4,
+                    pool_pre_ping=True,
+                    connect_args={"application_name": "warroom"},
+                )
+        with self._own.begin() as conn:
+            return fn(conn)
+
     def create_all(self) -> None:
         import bot.models  # noqa: F401  (registers the tables)
 
@@ -120,3 +145,5 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._own is not None:
+            self._own.dispose()

@@ -62,10 +62,15 @@ def declare(
             tz_day=now.astimezone(rt.policy.tz),
             dedupe_window=window,
             source_link=source_link,
+            number=None if rt.db.is_sqlite else _own_number(rt),
         )
         if not d.duplicate:
             plan.plan_new(s, d.incident, rt.policy, now)
         return d
+
+
+def _own_number(rt: Runtime) -> Callable[[Any], int]:
+    return lambda day: rt.db.in_own_transaction(lambda conn: service.next_number(conn, day))
 
 
 def in_war_room(

@@ -14,7 +14,7 @@ from bot.models import Incident, TimelineEvent
 
 def record(
     session: Session,
-    incident: Incident,
+    incident: Incident | int,
     kind: str,
     *,
     at: datetime,
@@ -24,7 +24,7 @@ def record(
     recorded_at: datetime | None = None,
 ) -> TimelineEvent:
     ev = TimelineEvent(
-        incident_id=incident.id,
+        incident_id=incident if isinstance(incident, int) else incident.id,
         at=at,
         recorded_at=recorded_at or at,
         kind=kind,

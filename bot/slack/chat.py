@@ -18,12 +18,13 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.webhook import WebhookClient
 
 from bot.chat import Blocks, ChatError
+from bot.slack.keepalive import KeepAliveWebClient
 
 log = logging.getLogger(__name__)
 
 
 def make_client(token: str, base_url: str) -> WebClient:
-    client = WebClient(token=token, base_url=base_url, timeout=10)
+    client = KeepAliveWebClient(token=token, base_url=base_url, timeout=10)
     # slack_sdk retries only connection errors by default; 429s must honour Retry-After.
     client.retry_handlers = [
         ConnectionErrorRetryHandler(max_retry_count=2),
