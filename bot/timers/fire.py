@@ -1,18 +1,23 @@
-"""Firing one claimed timer: decide from fresh state, post to Slack, record, plan the next.
+"""Firing claimed timers: decide from fresh state, post to Slack, record, plan the next.
 
 Each timer is fired by the one worker whose claim flipped it to `firing`; it is marked `fired`
 only by that worker, with the timeline entry and the next timer in the same transaction.
+Timers claimed in one tick are fired together, so the database work is shared between them.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
 
 from bot.chat import ChatError
-from bot.incident import service, timeline
+from bot.incident import timeline
 from bot.incident.cadence import next_update_due, update_cadence
 from bot.models import ActionItem, Incident, TimelineEvent, Timer
 from bot.runtime import Runtime
@@ -33,43 +38,79 @@ PERMANENT = {
 
 
 def fire(rt: Runtime, timer_id: int, worker: str) -> str:
-    with rt.db.read() as s:
-        t = s.get(Timer, timer_id)
-        if t is None or t.state != "firing" or t.claimed_by != worker:
-            return "lost"
-        inc = s.get(Incident, t.incident_id)
-        assert inc is not None
-        since = _since_last_update(s, inc) if t.kind == plan.UPDATE_DUE else []
+    """Fire one claimed timer; the outcome, or "lost" if the claim is no longer `worker`'s."""
+    return fire_batch(rt, [timer_id], worker).get(timer_id, "lost")
+
+
+def fire_batch(rt: Runtime, timer_ids: Sequence[int], worker: str) -> dict[int, str]:
+    """Fire timers claimed together: one read, the Slack posts side by side, one transaction to
+    mark them fired, record them and plan what follows (per timer, a dozen statements fewer).
+    """
     now = rt.now()
-    late = now - t.due_at if now - t.due_at > LATE_AFTER else timedelta(0)
-    try:
-        outcome, text = _act(rt, t, inc, since, now, late)
-    except ChatError as e:
-        log.warning("timer %s (%s) failed: %s", t.id, t.kind, e)
-        if e.code in PERMANENT:
-            _finish(rt, t, worker, "failed", f"Could not post ({e.code})", now, late)
-            return "failed"
-        _release(rt, t, worker)  # the claim lapses in 30 s and another try happens
-        return "retry"
-    _finish(rt, t, worker, outcome, text, now, late)
-    rt.metrics.timers.labels(t.kind, outcome).inc()
-    rt.metrics.timer_lateness.observe(max((now - t.due_at).total_seconds(), 0))
-    return outcome
-
-
-def _since_last_update(s, inc: Incident) -> list[TimelineEvent]:
-    start = inc.last_update_at or inc.declared_at
-    return list(
-        s.scalars(
-            select(TimelineEvent)
+    with rt.db.read() as s:
+        rows = s.execute(
+            select(Timer, Incident)
+            .join(Incident, Incident.id == Timer.incident_id)
             .where(
-                TimelineEvent.incident_id == inc.id,
-                TimelineEvent.at > start,
-                TimelineEvent.kind.notin_(("reminder", "bot_post")),
+                Timer.id.in_(timer_ids),
+                Timer.state == "firing",
+                Timer.claimed_by == worker,
+                Timer.claim_until > now,  # a lapsed claim may be another worker's by now
             )
-            .order_by(TimelineEvent.at, TimelineEvent.id)
+        ).all()
+        since = _since_last_update(s, [inc for t, inc in rows if t.kind == plan.UPDATE_DUE])
+
+    def one(row: Any) -> Fired:
+        t, inc = row
+        late = now - t.due_at if now - t.due_at > LATE_AFTER else timedelta(0)
+        try:
+            outcome, text = _act(rt, t, inc, since.get(inc.id, []), now, late)
+        except ChatError as e:
+            log.warning("timer %s (%s) failed: %s", t.id, t.kind, e)
+            if e.code in PERMANENT:
+                return Fired(t, "failed", f"Could not post ({e.code})", late)
+            return Fired(t, "retry", "", late)  # the claim lapses in 30 s; then another try
+        return Fired(t, outcome, text, late)
+
+    fired = list(rt.fanout.map(one, rows)) if len(rows) > 1 else [one(r) for r in rows]
+    _finish(rt, worker, fired, now)
+    for f in fired:
+        if f.outcome in ("posted", "skipped"):
+            rt.metrics.timers.labels(f.timer.kind, f.outcome).inc()
+            rt.metrics.timer_lateness.observe(max((now - f.timer.due_at).total_seconds(), 0))
+    return {f.timer.id: f.outcome for f in fired}
+
+
+@dataclass
+class Fired:
+    timer: Timer
+    outcome: str  # posted | skipped | failed (for good) | retry (claim kept to lapse)
+    text: str
+    late: timedelta
+
+
+def _since_last_update(s: Session, incs: list[Incident]) -> dict[int, list[TimelineEvent]]:
+    """Per incident, what the timeline recorded since its last update (one query for all)."""
+    if not incs:
+        return {}
+    starts = {inc.id: inc.last_update_at or inc.declared_at for inc in incs}
+    events = s.scalars(
+        select(TimelineEvent)
+        .where(
+            or_(
+                *(
+                    and_(TimelineEvent.incident_id == i, TimelineEvent.at > start)
+                    for i, start in starts.items()
+                )
+            ),
+            TimelineEvent.kind.notin_(("reminder", "bot_post")),
         )
+        .order_by(TimelineEvent.at, TimelineEvent.id)
     )
+    out: dict[int, list[TimelineEvent]] = {}
+    for ev in events:
+        out.setdefault(ev.incident_id, []).append(ev)
+    return out
 
 
 def _act(
@@ -150,58 +191,92 @@ _KIND_EVENT = {
 }
 
 
-def _finish(
-    rt: Runtime, t: Timer, worker: str, outcome: str, text: str, now: datetime, late: timedelta
-) -> None:
+def _finish(rt: Runtime, worker: str, fired: list[Fired], now: datetime) -> None:
+    done = [f for f in fired if f.outcome != "retry"]
+    retry = [f.timer.id for f in fired if f.outcome == "retry"]
     with rt.db.session() as s:
-        done = s.execute(
-            update(Timer)
-            .where(Timer.id == t.id, Timer.state == "firing", Timer.claimed_by == worker)
-            .values(state="fired", fired_at=now, outcome=outcome)
-            .execution_options(synchronize_session=False)
-        )
-        if done.rowcount != 1:  # type: ignore[attr-defined]
-            return  # our claim lapsed and another worker took over
-        inc = service.by_id(s, t.incident_id, lock=True)
-        if outcome in ("posted", "failed"):
-            timeline.record(
-                s,
-                inc,
-                _KIND_EVENT[t.kind],
-                at=now,
-                actor=rt.chat.bot_user_id,
-                text=text + (f" (late by {int(late.total_seconds())} s)" if late else ""),
-                data={
-                    "timer": t.kind,
-                    "step": t.step,
-                    "due": t.due_at.isoformat(),
-                    "late_seconds": round(late.total_seconds(), 3),
-                },
+        if retry:
+            s.execute(
+                update(Timer)
+                .where(Timer.id.in_(retry), Timer.claimed_by == worker, Timer.state == "firing")
+                .values(claim_until=now + timedelta(seconds=30))
+                .execution_options(synchronize_session=False)
             )
-        _plan_next(s, rt, t, inc, now)
+        ours: set[int] = set()
+        for outcome in {f.outcome for f in done}:
+            ids = [f.timer.id for f in done if f.outcome == outcome]
+            ours.update(
+                s.scalars(
+                    update(Timer)
+                    .where(Timer.id.in_(ids), Timer.state == "firing", Timer.claimed_by == worker)
+                    .values(state="fired", fired_at=now, outcome=outcome)
+                    .returning(Timer.id)
+                    .execution_options(synchronize_session=False)
+                )
+            )
+        mine = [f for f in done if f.timer.id in ours]  # the rest: our claim lapsed meanwhile
+        if not mine:
+            return
+        # Fresh, locked incidents (in id order, so two finishing workers cannot deadlock).
+        incs = {
+            inc.id: inc
+            for inc in s.scalars(
+                select(Incident)
+                .where(Incident.id.in_({f.timer.incident_id for f in mine}))
+                .order_by(Incident.id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+        }
+        for f in mine:
+            if f.outcome in ("posted", "failed"):
+                t, late = f.timer, f.late
+                timeline.record(
+                    s,
+                    t.incident_id,
+                    _KIND_EVENT[t.kind],
+                    at=now,
+                    actor=rt.chat.bot_user_id,
+                    text=f.text + (f" (late by {int(late.total_seconds())} s)" if late else ""),
+                    data={
+                        "timer": t.kind,
+                        "step": t.step,
+                        "due": t.due_at.isoformat(),
+                        "late_seconds": round(late.total_seconds(), 3),
+                    },
+                )
+        _plan_next(s, rt, [(f.timer, incs[f.timer.incident_id]) for f in mine], now)
 
 
-def _plan_next(s, rt: Runtime, t: Timer, inc: Incident, now: datetime) -> None:
-    if inc.is_resolved:
+def _plan_next(s: Session, rt: Runtime, fired: list[tuple[Timer, Incident]], now: datetime) -> None:
+    """The next reminder or escalation step of each fired timer, unless one is pending."""
+    followed = (plan.UPDATE_DUE, plan.ACK_ESCALATION)
+    ids = {inc.id for t, inc in fired if t.kind in followed and not inc.is_resolved}
+    if not ids:
         return
-    if t.kind == plan.UPDATE_DUE and plan.pending(s, inc.id, plan.UPDATE_DUE) is None:
-        every = update_cadence(inc, rt.policy.level(inc.severity))
-        if every is not None:
-            nxt = next_update_due(inc, rt.policy.level(inc.severity))
+    pending: set[tuple[int, str]] = set(
+        (i, kind)
+        for i, kind in s.execute(
+            select(Timer.incident_id, Timer.kind).where(
+                Timer.incident_id.in_(ids), Timer.state == "pending", Timer.kind.in_(followed)
+            )
+        )
+    )
+    for t, inc in fired:
+        if inc.id not in ids or (inc.id, t.kind) in pending:
+            continue
+        level = rt.policy.level(inc.severity)
+        if t.kind == plan.UPDATE_DUE:
+            every = update_cadence(inc, level)
+            if every is None:
+                continue
+            nxt = next_update_due(inc, level)
             # One fire per outage, not one per missed period; on time, keep the beat.
             base = t.due_at if now - t.due_at <= LATE_AFTER else now
             plan.add(s, inc, plan.UPDATE_DUE, max(base + every, nxt or base + every))
-    elif t.kind == plan.ACK_ESCALATION and inc.lead_id is None:
-        due = plan.escalation_due(inc, rt.policy, t.step + 1)
-        if due is not None and plan.pending(s, inc.id, plan.ACK_ESCALATION) is None:
+        elif inc.lead_id is None:
+            due = plan.escalation_due(inc, rt.policy, t.step + 1)
+            if due is None:
+                continue
             plan.add(s, inc, plan.ACK_ESCALATION, max(due, now), step=t.step + 1)
-
-
-def _release(rt: Runtime, t: Timer, worker: str) -> None:
-    with rt.db.session() as s:
-        s.execute(
-            update(Timer)
-            .where(Timer.id == t.id, Timer.claimed_by == worker, Timer.state == "firing")
-            .values(claim_until=rt.now() + timedelta(seconds=30))
-            .execution_options(synchronize_session=False)
-        )
+        pending.add((inc.id, t.kind))
