@@ -5,7 +5,10 @@ measures their shared GIL as much as the bot. Here `warroom serve` (uvicorn, the
 point) runs as a child process against PostgreSQL or SQLite, and this process hosts the Slack
 stand-in and an open-loop load generator: request i is sent at start + i/rate by a pool of
 sender threads, and latency is counted from that scheduled time. Every declaration also opens
-its war room in the bot meanwhile. Not a test; figures depend on the machine.
+its war room in the bot meanwhile; afterwards the script waits for them and says how many became
+ready (a figure taken while war rooms fail is a figure of the failure path). The collector of
+this process is paused during the load, so the stand-in's own pauses do not count as the bot's.
+Not a test; figures depend on the machine.
 
     .venv/bin/python bench/declare_split.py --rate 50 --duration 60 --db both
 """
