@@ -12,6 +12,7 @@ import logging
 import queue
 import threading
 import time
+import uuid
 from collections import deque
 from collections.abc import Callable
 from types import TracebackType
@@ -20,6 +21,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from bot.sandbox.http_server import KeepAliveServer, TrackedHandler
 from bot.sandbox.slack_state import SlackError, SlackState
+from bot.sandbox.socket_mode import SocketModeHub
 
 __all__ = ["Call", "SlackError", "SlackStandIn"]
 
@@ -45,9 +47,12 @@ class SlackStandIn(SlackState):
         port: int = 0,
         latency: float = 0.0,
         host: str = "127.0.0.1",
+        app_token: str = "xapp-sandbox",
     ) -> None:
         super().__init__()
         self.token = token
+        self.app_token = app_token  # Socket Mode's app-level token (apps.connections.open)
+        self.socket_mode = SocketModeHub()
         self.latency = latency  # seconds added to every Web API call; may be changed at runtime
         self.event_sink: EventSink | None = None
         self._host = host
@@ -84,6 +89,7 @@ class SlackStandIn(SlackState):
 
     def stop(self) -> None:
         server, self._server = self._server, None
+        self.socket_mode.close_all()
         if server is not None:
             server.shutdown()
             server.close_connections()
@@ -147,6 +153,12 @@ class SlackStandIn(SlackState):
             self._calls.append(Call(method, recorded, time.monotonic()))
         if self.latency > 0:
             time.sleep(self.latency)  # outside the lock so concurrent calls overlap like on Slack
+        if method == "apps.connections.open":  # the one method that takes the app token
+            if token != self.app_token:
+                return 200, {"ok": False, "error": "invalid_auth"}, {}
+            ticket = uuid.uuid4().hex
+            url = f"ws://{self._host}:{self._port}/link/?ticket={ticket}&app_id=A0WARROOM"
+            return 200, {"ok": True, "url": url}, {}
         with self.lock:
             if not self.has_method(method):
                 return 200, {"ok": False, "error": "unknown_method"}, {}
@@ -241,6 +253,8 @@ class _Handler(TrackedHandler):
                 log.exception("stand-in failed on %s", path)
                 status, payload, headers = 500, {"ok": False, "error": "fatal_error"}, {}
             self._send(status, _json(payload), headers=headers)
+        elif path.startswith("/link/") and self.command == "GET":
+            standin.socket_mode.serve(self)  # returns when the WebSocket closes
         elif path.startswith("/response/") and self.command == "POST":
             status, text = standin.handle_response_url(path[len("/response/") :], body)
             self._send(status, text.encode(), "text/plain; charset=utf-8")
