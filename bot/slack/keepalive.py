@@ -21,7 +21,7 @@ from slack_sdk import WebClient
 # A connection the server closed while it sat idle fails on reuse with one of these, before
 # any response; the request is then sent once more on a fresh connection.
 _STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
-MAX_IDLE = 16
+MAX_IDLE = 64  # as many as the effects and fan-out pools can have in flight
 
 
 class ConnectionPool:
