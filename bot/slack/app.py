@@ -60,8 +60,18 @@ def _respond_later(rt: Runtime, req: Request, reply: Reply) -> None:
     _run_after(rt, reply)
 
 
+def _not_token_unused(record: logging.LogRecord) -> bool:
+    # Bolt reads SLACK_BOT_TOKEN from the environment even when given a client built from it,
+    # then warns at every start that the token "will be unused": true, and no problem.
+    return "`token` will be unused" not in record.getMessage()
+
+
 def build_app(rt: Runtime, signing_secret: str, token: str) -> App:
     from slack_sdk import WebClient
+
+    bolt_log = logging.getLogger("slack_bolt.App")
+    if _not_token_unused not in bolt_log.filters:
+        bolt_log.addFilter(_not_token_unused)
 
     client = getattr(rt.chat, "client", None)
     client = client if isinstance(client, WebClient) else None
