@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"
     effect_workers: Annotated[int, Field(ge=1, le=256)] = 32
+    setup_workers: Annotated[int, Field(ge=1, le=64)] = 8
 
     @field_validator("database_url")
     @classmethod

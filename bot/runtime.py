@@ -37,6 +37,9 @@ class Runtime:
     metrics: Metrics = field(default_factory=Metrics)
     # Independent Slack calls inside one flow run side by side here.
     fanout: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(32, "fanout"))
+    # War-room setups, the heaviest effect, run a few at a time: when declarations outrun the
+    # process, setups queue here instead of crowding acknowledgements off the CPU.
+    setups: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(8, "setup"))
 
     _pending: int = 0
     _idle: threading.Condition = field(default_factory=threading.Condition)
@@ -44,7 +47,10 @@ class Runtime:
     def now(self) -> datetime:
         return self.clock.now()
 
-    def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+    def submit(
+        self, fn: Callable[..., Any], *args: Any, pool: ThreadPoolExecutor | None = None
+    ) -> Future[Any]:
+        """Run `fn(*args)` after the acknowledgement, on the effects pool or on `pool`."""
         def run() -> Any:
             try:
                 return fn(*args)
@@ -59,7 +65,7 @@ class Runtime:
         with self._idle:
             self._pending += 1
         # Carry the request and incident ids into the effect's log lines.
-        return self.effects.submit(contextvars.copy_context().run, run)
+        return (pool or self.effects).submit(contextvars.copy_context().run, run)
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """Block until no effect is queued or running (the sandbox and tests use it)."""
@@ -69,9 +75,11 @@ class Runtime:
     def drain(self) -> None:
         """Finish in-flight effects and accept no more."""
         self.effects.shutdown(wait=True)
+        self.setups.shutdown(wait=True)
 
     def shutdown(self) -> None:
         self.effects.shutdown(wait=True)
+        self.setups.shutdown(wait=True)
         self.actions.shutdown(wait=False, cancel_futures=True)
         self.fanout.shutdown(wait=True)
         self.db.dispose()

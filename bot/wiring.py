@@ -33,6 +33,7 @@ def build_runtime(
         clock=clock or SystemClock(),
         once=once,
         effects=ThreadPoolExecutor(settings.effect_workers, "effects"),
+        setups=ThreadPoolExecutor(settings.setup_workers, "setup"),
         targets=Targets(policy),
         metrics=metrics,
     )

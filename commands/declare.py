@@ -53,7 +53,7 @@ def declare(
         )
     return ok(
         f":rotating_light: Declared *{inc.number}* ({severity}) {inc.title}. Opening the war room…",
-        lambda: flows.open_war_room(rt, inc.id, req.response_url),
+        lambda: flows.start_war_room(rt, inc.id, req.response_url),
     )
 
 
@@ -97,5 +97,5 @@ def retry_setup(rt: Runtime, req: Request, incident_ref: str) -> Reply:
         return ok(f"The war room <#{inc.channel_id}> is already set up.")
     return ok(
         f"Retrying the war-room setup for *{inc.number}*…",
-        lambda: flows.open_war_room(rt, inc.id, req.response_url),
+        lambda: flows.start_war_room(rt, inc.id, req.response_url),
     )

@@ -307,3 +307,28 @@ def test_concurrent_declarations_get_consecutive_numbers_without_retries(bot) ->
     with ThreadPoolExecutor(16) as pool:
         seqs = list(pool.map(declare, range(48)))
     assert sorted(seqs) == list(range(1, 49))
+
+
+def test_a_flood_is_acknowledged_while_war_room_setups_queue(bot) -> None:
+    """Setups beyond the setups pool wait their turn; the acknowledgements do not wait for them."""
+    import itertools
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    bot.rt.setups.shutdown(wait=True)
+    bot.rt.setups = ThreadPoolExecutor(1, "setup")  # SETUP_WORKERS=1
+    for u in ("U0BOB", "U0CAROL"):
+        bot.slack.add_user(u, u[3:].lower())
+    bot.slack.latency = 0.05  # every Slack call takes at least 50 ms
+    acked = []
+    for user in ("U0ALICE", "U0BOB", "U0CAROL"):
+        r = bot.driver.command(f"declare P2 Cache {user} misses", user=user, channel="C0GENERAL")
+        assert r.status == 200 and "Declared" in r.json["text"]
+        acked.append(time.monotonic())
+    bot.settle()
+    creates = [c.at for c in bot.slack.calls_to("conversations.create")]
+    assert len(creates) == 3
+    # One setup at a time: create, then the id-only calls, then the pin, each ≥ 50 ms.
+    assert all(b - a >= 0.14 for a, b in itertools.pairwise(creates))
+    assert acked[-1] < creates[-1]  # all three were answered before the last setup began
+    assert all(i.ready_at is not None for i in incidents(bot.rt))

@@ -26,6 +26,11 @@ SETUP_LEASE = timedelta(seconds=60)
 MAX_NAME_SUFFIX = 5
 
 
+def start_war_room(rt: Runtime, incident_id: int, response_url: str | None = None) -> None:
+    """Queue the war room's setup on the setups pool (see `Runtime.setups`)."""
+    rt.submit(open_war_room, rt, incident_id, response_url, pool=rt.setups)
+
+
 def open_war_room(rt: Runtime, incident_id: int, response_url: str | None = None) -> bool:
     """Create or finish the war room; True when it is ready. Safe to call again after failure."""
     with rt.db.session() as s:
@@ -45,7 +50,7 @@ def resume_unfinished(rt: Runtime) -> list[int]:
     with rt.db.read() as s:
         pending = service.unfinished_setups(s, rt.now())
     for incident_id in pending:
-        rt.submit(open_war_room, rt, incident_id)
+        start_war_room(rt, incident_id)
     return pending
 
 
