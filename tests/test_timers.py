@@ -336,3 +336,33 @@ def test_an_overloaded_runner_claims_no_more_than_it_can_fire(tbot, clock) -> No
     with tbot.rt.db.session() as s:
         fired = s.scalars(select(Timer).where(Timer.state == "fired")).all()
     assert len(fired) == 1  # the other five stay pending for this or another replica
+
+
+def test_timers_fired_together_are_each_finished_and_followed_once(tbot, clock) -> None:
+    """One chunk: an update and an escalation of each of two incidents, one of whose war rooms
+    was archived behind the bot's back; each timer ends once, each is followed once."""
+    a = declare(tbot, "P1", "Checkout API returns 500s")
+    b = declare(tbot, "P1", "Payments timing out")
+    tbot.slack.call_method("conversations.archive", {"channel": b.channel_id})
+    clock.advance(hours=1)  # update_due (30 min) and ack_escalation (1 h) of both are due
+    assert tick(tbot) == 4
+    with tbot.rt.db.session() as s:
+        fired = {
+            (t.incident_id, t.kind): t.outcome
+            for t in s.scalars(select(Timer))
+            if t.state == "fired"
+        }
+    assert fired == {
+        (a.id, "update_due"): "posted",
+        (a.id, "ack_escalation"): "posted",
+        (b.id, "update_due"): "failed",  # is_archived: not retried, recorded
+        (b.id, "ack_escalation"): "failed",
+    }
+    for inc in (a, b):  # the next update and the next escalation step, once each
+        nxt = [t for t in pending(tbot) if t.incident_id == inc.id]
+        assert [t.kind for t in nxt].count("update_due") == 1
+        assert [t.step for t in nxt if t.kind == "ack_escalation"] == [1]
+    a_kinds = [e.kind for e in events(tbot.rt, a.id)]
+    assert a_kinds.count("reminder") == 1 and a_kinds.count("escalation") == 1
+    b_texts = [e.text for e in events(tbot.rt, b.id) if e.kind in ("reminder", "escalation")]
+    assert len(b_texts) == 2 and all("is_archived" in t for t in b_texts)
