@@ -51,6 +51,7 @@ class Runtime:
         self, fn: Callable[..., Any], *args: Any, pool: ThreadPoolExecutor | None = None
     ) -> Future[Any]:
         """Run `fn(*args)` after the acknowledgement, on the effects pool or on `pool`."""
+
         def run() -> Any:
             try:
                 return fn(*args)

@@ -1,22 +1,20 @@
-"""Sends correctly signed Slack requests (commands, interactivity, events) to the bot over HTTP.
+"""Plays Slack's side: commands, interactivity and events as Slack builds them, sent to the bot
+over signed HTTP (`signed_http`) or, with `socket_mode.SocketModeDriver`, over Socket Mode.
 
 Bodies and headers follow what Slack itself sends, so the bot's real verification path runs.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import http.client
 import json
 import logging
 import secrets
-import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
+
+from bot.sandbox.signed_http import DriverResponse, SignedHttp, slack_signature
 
 if TYPE_CHECKING:
     from bot.sandbox.slack_api import SlackStandIn
@@ -29,37 +27,6 @@ TEAM_ID = "T0WARROOM"
 TEAM_DOMAIN = "warroom-sandbox"
 APP_ID = "A0WARROOM"
 BOT_USER_ID = "U0WARROOM"
-# Stale keep-alive connections fail in one of these ways; the request is then retried once.
-_RECONNECT_ERRORS = (
-    http.client.RemoteDisconnected,
-    http.client.CannotSendRequest,
-    http.client.BadStatusLine,
-    ConnectionResetError,
-    ConnectionAbortedError,
-    BrokenPipeError,
-)
-
-
-@dataclass
-class DriverResponse:
-    """The bot's HTTP answer; ``headers`` lookups are case-insensitive."""
-
-    status: int
-    body: str
-    json: dict[str, Any] | None
-    headers: Mapping[str, str]
-    elapsed: float
-
-    @property
-    def ok(self) -> bool:
-        return 200 <= self.status < 300
-
-
-def slack_signature(signing_secret: str, timestamp: int | str, body: bytes | str) -> str:
-    """Slack's v0 request signature for ``body`` sent at ``timestamp``."""
-    raw = body.decode() if isinstance(body, bytes) else body
-    base = f"v0:{timestamp}:{raw}".encode()
-    return "v0=" + hmac.new(signing_secret.encode(), base, hashlib.sha256).hexdigest()
 
 
 class SlackDriver:
@@ -73,19 +40,12 @@ class SlackDriver:
         verification_token: str = "sandbox-verification-token",
         timeout: float = 10.0,
     ) -> None:
-        parts = urlsplit(bot_url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"bot_url must be an http(s) URL, got {bot_url!r}")
         self.bot_url = bot_url
+        self.transport: Any = SignedHttp(bot_url, signing_secret, timeout)
         self.signing_secret = signing_secret
         self.standin = standin
         self.verification_token = verification_token
         self.timeout = timeout
-        self._scheme = parts.scheme
-        self._host = parts.hostname
-        self._port = parts.port or (443 if parts.scheme == "https" else 80)
-        self._path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        self._local = threading.local()
         self._team_id = standin.team_id if standin is not None else TEAM_ID
 
     # ------------------------------------------------------------------- slash commands
@@ -115,7 +75,9 @@ class SlackDriver:
             "trigger_id": _trigger_id(),
         }
         body = urlencode(fields).encode()
-        return self.send(body, "application/x-www-form-urlencoded", sign=sign, timestamp=timestamp)
+        return self.transport.send(
+            body, "application/x-www-form-urlencoded", sign=sign, timestamp=timestamp
+        )
 
     # -------------------------------------------------------------------- interactivity
     def block_action(
@@ -337,7 +299,9 @@ class SlackDriver:
             headers["X-Slack-Retry-Num"] = str(retry_num)
             headers["X-Slack-Retry-Reason"] = retry_reason or "http_timeout"
         body = json.dumps(envelope).encode()
-        return self.send(body, "application/json", sign=sign, timestamp=timestamp, headers=headers)
+        return self.transport.send(
+            body, "application/json", sign=sign, timestamp=timestamp, headers=headers
+        )
 
     def url_verification(
         self, challenge: str, *, sign: bool = True, timestamp: int | None = None
@@ -348,10 +312,10 @@ class SlackDriver:
             "type": "url_verification",
         }
         raw = json.dumps(body).encode()
-        return self.send(raw, "application/json", sign=sign, timestamp=timestamp)
+        return self.transport.send(raw, "application/json", sign=sign, timestamp=timestamp)
 
     def forward_events_to_bot(self) -> None:
-        """Route the stand-in's events (pins, reactions, messages) to the bot over signed HTTP."""
+        """Route the stand-in's events (pins, reactions, messages) to the bot over the transport."""
         if self.standin is None:
             raise RuntimeError("forward_events_to_bot() needs a stand-in")
 
@@ -367,76 +331,17 @@ class SlackDriver:
         self.standin.event_sink = sink
 
     # ------------------------------------------------------------------------- transport
-    def send(
-        self,
-        body: bytes,
-        content_type: str,
-        *,
-        sign: bool = True,
-        timestamp: int | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> DriverResponse:
-        """POST a raw body with Slack's headers; ``sign=False`` sends a wrong signature."""
-        ts = int(time.time()) if timestamp is None else timestamp
-        secret = self.signing_secret if sign else "not-the-" + self.signing_secret
-        all_headers = {
-            "Content-Type": content_type,
-            "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
-            "X-Slack-Request-Timestamp": str(ts),
-            "X-Slack-Signature": slack_signature(secret, ts, body),
-            **(headers or {}),
-        }
-        started = time.perf_counter()
-        for attempt in (1, 2):
-            conn, reused = self._connection()
-            try:
-                conn.request("POST", self._path, body=body, headers=all_headers)
-                resp = conn.getresponse()
-                raw = resp.read()
-                break
-            except _RECONNECT_ERRORS:
-                conn.close()
-                self._local.conn = None
-                # Only a reused keep-alive socket may have gone stale; a fresh failure is real.
-                if attempt == 2 or not reused:
-                    raise
-            except BaseException:
-                conn.close()
-                self._local.conn = None
-                raise
-        elapsed = time.perf_counter() - started
-        if resp.will_close:
-            conn.close()
-            self._local.conn = None
-        text = raw.decode("utf-8", errors="replace")
-        return DriverResponse(resp.status, text, _maybe_json(resp, text), resp.msg, elapsed)
-
     def close(self) -> None:
         """Close this thread's connection (other threads' connections close when they exit)."""
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
-
-    def _connection(self) -> tuple[http.client.HTTPConnection, bool]:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None and conn.sock is not None:
-            return conn, True
-        if conn is None:
-            cls = (
-                http.client.HTTPSConnection
-                if self._scheme == "https"
-                else http.client.HTTPConnection
-            )
-            conn = cls(self._host, self._port, timeout=self.timeout)
-            self._local.conn = conn
-        return conn, False
+        self.transport.close()
 
     def _send_payload(
         self, payload: dict[str, Any], sign: bool, timestamp: int | None
     ) -> DriverResponse:
         body = urlencode({"payload": json.dumps(payload)}).encode()
-        return self.send(body, "application/x-www-form-urlencoded", sign=sign, timestamp=timestamp)
+        return self.transport.send(
+            body, "application/x-www-form-urlencoded", sign=sign, timestamp=timestamp
+        )
 
     # -------------------------------------------------------------------------- helpers
     def _user_name(self, user_id: str) -> str:
@@ -517,16 +422,6 @@ def _element_state(element: Mapping[str, Any], value: Any) -> dict[str, Any]:
     if kind in multis:
         return {"type": kind, multis[kind]: list(value or [])}
     return {"type": kind, "value": value}
-
-
-def _maybe_json(resp: http.client.HTTPResponse, text: str) -> dict[str, Any] | None:
-    if "json" not in (resp.getheader("Content-Type") or "") and not text.startswith("{"):
-        return None
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) else None
 
 
 def _trigger_id() -> str:

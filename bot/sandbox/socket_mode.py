@@ -22,7 +22,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-from bot.sandbox.driver import DriverResponse, SlackDriver
+from bot.sandbox.driver import SlackDriver
+from bot.sandbox.signed_http import DriverResponse
 
 _GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 TEXT, CLOSE, PING, PONG = 0x1, 0x8, 0x9, 0xA
@@ -201,15 +202,15 @@ class SocketModeHub:
             conn.close()
 
 
-class SocketModeDriver(SlackDriver):
-    """`SlackDriver`'s payloads, delivered over the stand-in's Socket Mode connections.
+class SocketModeTransport:
+    """Carries a `SlackDriver` body as Slack's Socket Mode envelope instead of signed HTTP.
 
-    The status of a `DriverResponse` is 200 when the app acknowledged in time and 504 when it
+    The status of its `DriverResponse` is 200 when the app acknowledged in time and 504 when it
     did not; its `json` is the acknowledgement's payload (a slash command's reply)."""
 
-    def __init__(self, hub: SocketModeHub, **kwargs: Any) -> None:
-        super().__init__("http://socket-mode.invalid/", **kwargs)
+    def __init__(self, hub: SocketModeHub, timeout: float) -> None:
         self.hub = hub
+        self.timeout = timeout
 
     def send(
         self,
@@ -220,7 +221,7 @@ class SocketModeDriver(SlackDriver):
         timestamp: int | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> DriverResponse:
-        # Socket Mode has no signatures: the connection itself is authenticated.
+        # No signatures in Socket Mode: the connection itself is authenticated.
         headers = headers or {}
         if content_type == "application/json":
             kind, payload = "events_api", json.loads(body)
@@ -243,3 +244,15 @@ class SocketModeDriver(SlackDriver):
             return DriverResponse(504, "", None, {}, elapsed)
         reply = ack.get("payload")
         return DriverResponse(200, json.dumps(reply or {}), reply, {}, elapsed)
+
+    def close(self) -> None:
+        pass  # the connections belong to the app and the hub
+
+
+class SocketModeDriver(SlackDriver):
+    """`SlackDriver`'s payloads, delivered over the stand-in's Socket Mode connections."""
+
+    def __init__(self, hub: SocketModeHub, **kwargs: Any) -> None:
+        super().__init__("http://socket-mode.invalid/", **kwargs)
+        self.hub = hub
+        self.transport = SocketModeTransport(hub, self.timeout)
