@@ -10,6 +10,7 @@ pagination) stays slack_sdk's own, because only the innermost transport method i
 from __future__ import annotations
 
 import http.client
+import io
 import threading
 from typing import Any
 from urllib.error import HTTPError
@@ -108,6 +109,4 @@ class KeepAliveWebClient(WebClient):
 
 
 def _http_error(url: str, resp: http.client.HTTPResponse, data: bytes) -> HTTPError:
-    import io
-
     return HTTPError(url, resp.status, resp.reason, resp.headers, io.BytesIO(data))
