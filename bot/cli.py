@@ -1,4 +1,4 @@
-"""The `warroom` command: serve, migrate, sandbox."""
+"""The `warroom` command: serve, migrate, postmortem, stats, and subcommands other packages add."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import sys
+from importlib.metadata import entry_points
 from typing import Any
 
 from bot import logs
@@ -136,10 +137,10 @@ def _stats(args: argparse.Namespace) -> int:
     return 0
 
 
-def _sandbox(args: argparse.Namespace) -> int:
-    from bot.sandbox.terminal import run
-
-    return run(script=args.script, latency_ms=args.latency_ms)
+def _add_plugins(sub: argparse._SubParsersAction) -> None:
+    """Subcommands other packages add (the sandbox, from `standins`), so the core imports none."""
+    for ep in entry_points(group="warroom.cli"):
+        ep.load()(sub)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -158,13 +159,11 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("stats", help="incident metrics over a window")
     p.add_argument("window", nargs="?", default="30d", help="e.g. 30d, 12h, 8w")
     p.set_defaults(fn=_stats)
-    p = sub.add_parser("sandbox", help="try Warroom in the terminal against a local Slack stand-in")
-    p.add_argument("--script", help="play a scripted session from FILE and print the transcript")
-    p.add_argument("--latency-ms", type=int, default=0, help="added to every Slack call")
-    p.set_defaults(fn=_sandbox)
+    _add_plugins(sub)
     args = parser.parse_args(argv)
-    # The sandbox's transcript is its output; the server logs JSON at LOG_LEVEL.
-    if args.cmd == "sandbox":
+    # A transcript-printing subcommand (the sandbox) asks for quiet text logs; the server logs
+    # JSON at LOG_LEVEL.
+    if getattr(args, "quiet_logs", False):
         logs.configure("WARNING", "text")
     else:
         level = os.environ.get("LOG_LEVEL", "INFO").upper()

@@ -15,11 +15,11 @@ from bot.clock import Clock
 from bot.config import Policy, Settings
 from bot.migrate import upgrade
 from bot.runtime import Runtime
-from bot.sandbox.driver import SlackDriver
-from bot.sandbox.slack_api import SlackStandIn
 from bot.slack.app import build_app
 from bot.slack.server import BackgroundServer, build_asgi
 from bot.wiring import build_runtime
+from standins.slack.api import SlackStandIn
+from standins.slack.driver import SlackDriver
 
 CI = os.environ.get("CI", "").lower() == "true"
 PG_ADMIN = os.environ.get(

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.sandbox.slack_api import SlackStandIn
+from standins.slack.api import SlackStandIn
 from tests.conftest import SECRET, TOKEN
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bot.cli import main
 from bot.config import Policy, load_policy
-from bot.sandbox.terminal import play
+from standins.sandbox.terminal import play
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -18,8 +18,8 @@ from kubernetes.client import (
 )
 from kubernetes.client.exceptions import ApiException
 
-from bot.sandbox.k8s_api import K8sStandIn
-from bot.sandbox.k8s_demo import CHECKOUT_IMAGES, load_demo
+from standins.kubernetes.api import K8sStandIn
+from standins.kubernetes.demo import CHECKOUT_IMAGES, load_demo
 
 NS = "shop"
 HASH = "pod-template-hash"

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import pytest
 from slack_sdk.errors import SlackApiError
 
-from bot.sandbox.slack_api import SlackStandIn
 from bot.slack.chat import make_client
 from bot.slack.keepalive import KeepAliveWebClient
+from standins.slack.api import SlackStandIn
 
 
 @pytest.fixture

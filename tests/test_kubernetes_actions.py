@@ -12,8 +12,8 @@ from sqlalchemy import create_engine, select, text
 
 from bot.config import ActionRule, KubernetesTarget, Policy, PostgresTarget, Targets
 from bot.models import ActionRequest
-from bot.sandbox.k8s_api import K8sStandIn
-from bot.sandbox.k8s_demo import load_demo
+from standins.kubernetes.api import K8sStandIn
+from standins.kubernetes.demo import load_demo
 from tests.conftest import PG_ADMIN, make_bot
 from tests.helpers import events, incidents
 

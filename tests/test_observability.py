@@ -15,7 +15,7 @@ import urllib.request
 
 from bot.config import Policy, PostgresTarget, Targets
 from bot.logs import JsonFormatter
-from bot.sandbox.slack_api import SlackStandIn
+from standins.slack.api import SlackStandIn
 from tests.conftest import make_bot
 from tests.helpers import incidents
 

@@ -18,9 +18,9 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.webhook import WebhookClient
 
-from bot.sandbox.driver import SlackDriver
-from bot.sandbox.slack_api import SlackStandIn
-from bot.sandbox.slack_state import SlackError
+from standins.slack.api import SlackStandIn
+from standins.slack.driver import SlackDriver
+from standins.slack.state import SlackError
 
 TOKEN = "xoxb-sandbox"
 SECRET = "standin-test-secret"

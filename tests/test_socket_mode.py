@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from bot.migrate import upgrade
 from bot.models import Incident, TimelineEvent
-from bot.sandbox.slack_api import SlackStandIn
-from bot.sandbox.socket_mode import SocketModeDriver
+from standins.slack.api import SlackStandIn
+from standins.slack.socket_driver import SocketModeDriver
 from tests.processes import Fleet
 from tests.test_timer_processes import write_policy
 

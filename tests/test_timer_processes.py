@@ -27,9 +27,9 @@ from sqlalchemy.orm import Session
 from bot.config import Policy
 from bot.migrate import upgrade
 from bot.models import Incident, TimelineEvent, Timer
-from bot.sandbox.driver import SlackDriver
-from bot.sandbox.slack_api import SlackStandIn
 from bot.timers.fire import LATE_AFTER
+from standins.slack.api import SlackStandIn
+from standins.slack.driver import SlackDriver
 from tests.conftest import PG_ADMIN, SECRET
 from tests.processes import Fleet, Serve
 

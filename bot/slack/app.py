@@ -6,6 +6,7 @@ Listeners only translate Slack payloads into `commands.base.Request`; handlers d
 from __future__ import annotations
 
 import logging
+import re
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -100,7 +101,7 @@ def build_app(rt: Runtime, signing_secret: str, token: str) -> App:
         rt.metrics.ack_seconds.observe(time.perf_counter() - t0)
         _run_after(rt, reply)
 
-    def button(action_id: str, handler: Any) -> None:
+    def button(action_id: str | re.Pattern[str], handler: Any) -> None:
         @app.action(action_id)
         def on_click(ack: Ack, body: dict[str, Any]) -> None:
             ack()
@@ -118,7 +119,8 @@ def build_app(rt: Runtime, signing_secret: str, token: str) -> App:
     button("approve_action", run.approve)
     button("deny_action", run.deny)
     button("diagnose", run.open_menu)
-    button("rollback_to", run.rollback_to)
+    # One button per revision: action_ids must be unique within a message (`rollback_to:3`).
+    button(re.compile(r"^rollback_to(:\d+)?$"), run.rollback_to)
 
     def form(callback_id: str, handler: Any, required: str | None = None) -> None:
         """A modal submission: check the one required field in the form, then the handler."""

@@ -8,8 +8,8 @@ import secrets
 import time
 from typing import Any
 
-from bot.sandbox.slack_message_store import MessageStore
-from bot.sandbox.slack_params import (
+from standins.slack.message_store import MessageStore
+from standins.slack.params import (
     SlackError,
     _id_list,
     _int,
@@ -17,7 +17,7 @@ from bot.sandbox.slack_params import (
     _paginate,
     _validate_view,
 )
-from bot.sandbox.slack_store import (
+from standins.slack.store import (
     APP_ID,
     BOT_ID,
     BOT_USER_ID,

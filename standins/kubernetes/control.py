@@ -6,9 +6,9 @@ import copy
 import json
 from typing import Any
 
-from bot.sandbox import k8s_objects as objs
-from bot.sandbox.k8s_patch import STRATEGIC_PATCH
-from bot.sandbox.k8s_store import (
+from standins.kubernetes import objects as objs
+from standins.kubernetes.patch import STRATEGIC_PATCH
+from standins.kubernetes.store import (
     BY_KIND,
     DEPLOYMENT,
     NAMESPACE,
@@ -18,7 +18,7 @@ from bot.sandbox.k8s_store import (
     Obj,
     Resource,
 )
-from bot.sandbox.k8s_telemetry import K8sTelemetry
+from standins.kubernetes.telemetry import K8sTelemetry
 
 
 class K8sControl(K8sTelemetry):

@@ -9,8 +9,8 @@ import copy
 import time
 from typing import Any
 
-from bot.sandbox.slack_params import SlackError, _parse_blocks
-from bot.sandbox.slack_store import APP_ID, BOT_ID, BOT_USER_ID, TEAM_ID, SlackStore
+from standins.slack.params import SlackError, _parse_blocks
+from standins.slack.store import APP_ID, BOT_ID, BOT_USER_ID, TEAM_ID, SlackStore
 
 
 class MessageStore(SlackStore):

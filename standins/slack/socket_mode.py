@@ -1,5 +1,5 @@
-"""Slack's Socket Mode, stood in: the WebSocket end that `apps.connections.open` hands out, and
-a driver that delivers commands, interactions and events over it instead of signed HTTP.
+"""Slack's Socket Mode, stood in: the WebSocket end that `apps.connections.open` hands out
+(the driver that delivers over it is `socket_driver`).
 
 Slack sends each envelope to one of the app's open connections, chosen at random, and the app
 acknowledges it with the envelope's id (a slash command's or interaction's reply rides in the
@@ -16,14 +16,8 @@ import json
 import random
 import struct
 import threading
-import time
 import uuid
-from collections.abc import Mapping
 from typing import Any
-from urllib.parse import parse_qsl
-
-from bot.sandbox.driver import SlackDriver
-from bot.sandbox.signed_http import DriverResponse
 
 _GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 TEXT, CLOSE, PING, PONG = 0x1, 0x8, 0x9, 0xA
@@ -200,59 +194,3 @@ class SocketModeHub:
             conns = list(self._connections)
         for conn in conns:
             conn.close()
-
-
-class SocketModeTransport:
-    """Carries a `SlackDriver` body as Slack's Socket Mode envelope instead of signed HTTP.
-
-    The status of its `DriverResponse` is 200 when the app acknowledged in time and 504 when it
-    did not; its `json` is the acknowledgement's payload (a slash command's reply)."""
-
-    def __init__(self, hub: SocketModeHub, timeout: float) -> None:
-        self.hub = hub
-        self.timeout = timeout
-
-    def send(
-        self,
-        body: bytes,
-        content_type: str,
-        *,
-        sign: bool = True,
-        timestamp: int | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> DriverResponse:
-        # No signatures in Socket Mode: the connection itself is authenticated.
-        headers = headers or {}
-        if content_type == "application/json":
-            kind, payload = "events_api", json.loads(body)
-        else:
-            fields = dict(parse_qsl(body.decode(), keep_blank_values=True))
-            if "payload" in fields:
-                kind, payload = "interactive", json.loads(fields["payload"])
-            else:
-                kind, payload = "slash_commands", fields
-        started = time.perf_counter()
-        ack = self.hub.deliver(
-            kind,
-            payload,
-            retry_attempt=int(headers.get("X-Slack-Retry-Num", 0)),
-            retry_reason=headers.get("X-Slack-Retry-Reason", ""),
-            timeout=self.timeout,
-        )
-        elapsed = time.perf_counter() - started
-        if ack is None:
-            return DriverResponse(504, "", None, {}, elapsed)
-        reply = ack.get("payload")
-        return DriverResponse(200, json.dumps(reply or {}), reply, {}, elapsed)
-
-    def close(self) -> None:
-        pass  # the connections belong to the app and the hub
-
-
-class SocketModeDriver(SlackDriver):
-    """`SlackDriver`'s payloads, delivered over the stand-in's Socket Mode connections."""
-
-    def __init__(self, hub: SocketModeHub, **kwargs: Any) -> None:
-        super().__init__("http://socket-mode.invalid/", **kwargs)
-        self.hub = hub
-        self.transport = SocketModeTransport(hub, self.timeout)

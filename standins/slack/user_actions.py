@@ -5,9 +5,9 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from bot.sandbox.slack_message_store import MessageStore
-from bot.sandbox.slack_params import SlackError, _bool
-from bot.sandbox.slack_store import BOT_USER_ID, TEAM_ID
+from standins.slack.message_store import MessageStore
+from standins.slack.params import SlackError, _bool
+from standins.slack.store import BOT_USER_ID, TEAM_ID
 
 _RESPONSE_URL_USES = 5
 

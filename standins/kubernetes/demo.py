@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.sandbox.k8s_api import K8sStandIn
+from standins.kubernetes.api import K8sStandIn
 
 NAMESPACE = "shop"
 CHECKOUT_IMAGES = ("shop/checkout:1.40", "shop/checkout:1.41", "shop/checkout:1.42")

@@ -14,10 +14,10 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from bot.sandbox.signed_http import DriverResponse, SignedHttp, slack_signature
+from standins.slack.signed_http import DriverResponse, SignedHttp, slack_signature
 
 if TYPE_CHECKING:
-    from bot.sandbox.slack_api import SlackStandIn
+    from standins.slack.api import SlackStandIn
 
 __all__ = ["DriverResponse", "SlackDriver", "slack_signature"]
 

@@ -12,16 +12,16 @@ from types import TracebackType
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlsplit
 
-from bot.sandbox.http_server import KeepAliveServer, TrackedHandler
-from bot.sandbox.k8s_control import K8sControl
-from bot.sandbox.k8s_store import (
+from standins.http_server import KeepAliveServer, TrackedHandler
+from standins.kubernetes.control import K8sControl
+from standins.kubernetes.store import (
     DEPLOYMENT,
     RESOURCES,
     ApiError,
     Obj,
     Resource,
 )
-from bot.sandbox.k8s_telemetry import NODE_METRICS, POD_METRICS
+from standins.kubernetes.telemetry import NODE_METRICS, POD_METRICS
 
 __all__ = ["ApiError", "K8sStandIn", "Request"]
 

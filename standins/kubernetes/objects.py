@@ -6,7 +6,7 @@ import hashlib
 import json
 from typing import Any
 
-from bot.sandbox.k8s_store import Obj, Resource, parse_time, rfc3339
+from standins.kubernetes.store import Obj, Resource, parse_time, rfc3339
 
 HASH_LABEL = "pod-template-hash"
 REVISION = "deployment.kubernetes.io/revision"

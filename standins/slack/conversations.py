@@ -6,9 +6,9 @@ import copy
 import time
 from typing import Any
 
-from bot.sandbox.slack_message_store import MessageStore
-from bot.sandbox.slack_params import SlackError, _bool, _id_list, _paginate
-from bot.sandbox.slack_store import BOT_USER_ID
+from standins.slack.message_store import MessageStore
+from standins.slack.params import SlackError, _bool, _id_list, _paginate
+from standins.slack.store import BOT_USER_ID
 
 
 class ConversationsMethods(MessageStore):

@@ -6,7 +6,7 @@ import copy
 import json
 from typing import Any
 
-from bot.sandbox.k8s_store import ApiError, Obj
+from standins.kubernetes.store import ApiError, Obj
 
 JSON_PATCH = "application/json-patch+json"
 MERGE_PATCH = "application/merge-patch+json"

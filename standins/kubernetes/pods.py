@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import copy
 
-from bot.sandbox import k8s_objects as objs
-from bot.sandbox.k8s_store import EVENT, NODE, POD, Obj, Store, parse_time
+from standins.kubernetes import objects as objs
+from standins.kubernetes.store import EVENT, NODE, POD, Obj, Store, parse_time
 
 NO_NODE = "stand-in-node"  # where pods run while the cluster has no Node objects
 COMPONENTS = {

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from bot.sandbox.slack_params import SlackError
+from standins.slack.params import SlackError
 
 BOT_USER_ID = "U0WARROOM"
 BOT_ID = "B0WARROOM"

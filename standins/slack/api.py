@@ -19,9 +19,9 @@ from types import TracebackType
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlsplit
 
-from bot.sandbox.http_server import KeepAliveServer, TrackedHandler
-from bot.sandbox.slack_state import SlackError, SlackState
-from bot.sandbox.socket_mode import SocketModeHub
+from standins.http_server import KeepAliveServer, TrackedHandler
+from standins.slack.socket_mode import SocketModeHub
+from standins.slack.state import SlackError, SlackState
 
 __all__ = ["Call", "SlackError", "SlackStandIn"]
 

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.sandbox.slack_methods_conversations import ConversationsMethods
-from bot.sandbox.slack_methods_messages import MessageMethods
-from bot.sandbox.slack_methods_users_views_files import UsersViewsFilesMethods
-from bot.sandbox.slack_params import SlackError
-from bot.sandbox.slack_store import (
+from standins.slack.conversations import ConversationsMethods
+from standins.slack.messages import MessageMethods
+from standins.slack.params import SlackError
+from standins.slack.store import (
     APP_ID,
     BOT_ID,
     BOT_USER_ID,
@@ -22,7 +21,8 @@ from bot.sandbox.slack_store import (
     TEAM_NAME,
     WORKSPACE_URL,
 )
-from bot.sandbox.slack_user_actions import UserActions
+from standins.slack.user_actions import UserActions
+from standins.slack.users_views_files import UsersViewsFilesMethods
 
 __all__ = [
     "APP_ID",

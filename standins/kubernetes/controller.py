@@ -5,9 +5,16 @@ from __future__ import annotations
 import copy
 import math
 
-from bot.sandbox import k8s_objects as objs
-from bot.sandbox.k8s_pods import PodController
-from bot.sandbox.k8s_store import DAEMONSET, DEPLOYMENT, REPLICASET, STATEFULSET, Obj, parse_time
+from standins.kubernetes import objects as objs
+from standins.kubernetes.pods import PodController
+from standins.kubernetes.store import (
+    DAEMONSET,
+    DEPLOYMENT,
+    REPLICASET,
+    STATEFULSET,
+    Obj,
+    parse_time,
+)
 
 HISTORY = "deployment.kubernetes.io/revision-history"
 DESIRED, MAX = "deployment.kubernetes.io/desired-replicas", "deployment.kubernetes.io/max-replicas"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.sandbox import k8s_objects as objs
-from bot.sandbox.k8s_cluster import K8sCluster
-from bot.sandbox.k8s_select import labels_match, parse_labels
-from bot.sandbox.k8s_store import NODE, POD, ApiError, Obj, Resource, rfc3339
+from standins.kubernetes import objects as objs
+from standins.kubernetes.cluster import K8sCluster
+from standins.kubernetes.select import labels_match, parse_labels
+from standins.kubernetes.store import NODE, POD, ApiError, Obj, Resource, rfc3339
 
 POD_METRICS = Resource("pods", "metrics.k8s.io", "v1beta1", "PodMetrics")
 NODE_METRICS = Resource("nodes", "metrics.k8s.io", "v1beta1", "NodeMetrics", namespaced=False)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.sandbox.slack_message_store import MessageStore
-from bot.sandbox.slack_params import SlackError
-from bot.sandbox.slack_store import BOT_USER_ID, WORKSPACE_URL
+from standins.slack.message_store import MessageStore
+from standins.slack.params import SlackError
+from standins.slack.store import BOT_USER_ID, WORKSPACE_URL
 
 
 class MessageMethods(MessageStore):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.sandbox.k8s_store import ApiError, Obj
+from standins.kubernetes.store import ApiError, Obj
 
 Requirement = tuple[str, str, frozenset[str]]  # key, operator, values
 

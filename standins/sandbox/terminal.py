@@ -17,16 +17,16 @@ from typing import Any, TextIO
 
 from bot.config import KubernetesTarget, Policy, Settings, Targets
 from bot.migrate import upgrade
-from bot.sandbox.driver import SlackDriver
-from bot.sandbox.k8s_api import K8sStandIn
-from bot.sandbox.k8s_demo import load_demo
-from bot.sandbox.render import Button, message_lines, modal_lines, mrkdwn
-from bot.sandbox.slack_api import SlackStandIn
 from bot.slack.app import build_app
 from bot.slack.server import BackgroundServer, build_asgi
 from bot.targets import Targets as TargetClients
 from bot.timers.runner import TimerRunner
 from bot.wiring import build_runtime
+from standins.kubernetes.api import K8sStandIn
+from standins.kubernetes.demo import load_demo
+from standins.sandbox.render import Button, message_lines, modal_lines, mrkdwn
+from standins.slack.api import SlackStandIn
+from standins.slack.driver import SlackDriver
 
 HELP = """Sandbox commands (anything else is posted as a message in the current channel):
   /incident …          the slash command, e.g. /incident declare P1 Checkout API returns 500s

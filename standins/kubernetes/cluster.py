@@ -6,10 +6,10 @@ import copy
 import json
 from typing import Any
 
-from bot.sandbox import k8s_objects as objs
-from bot.sandbox.k8s_controller import Controller
-from bot.sandbox.k8s_patch import PATCH_TYPES, apply_patch
-from bot.sandbox.k8s_select import (
+from standins.kubernetes import objects as objs
+from standins.kubernetes.controller import Controller
+from standins.kubernetes.patch import PATCH_TYPES, apply_patch
+from standins.kubernetes.select import (
     fields_match,
     labels_match,
     parse_fields,
@@ -17,7 +17,7 @@ from bot.sandbox.k8s_select import (
     selector_requirements,
     selector_string,
 )
-from bot.sandbox.k8s_store import (
+from standins.kubernetes.store import (
     BY_KIND,
     DAEMONSET,
     DEPLOYMENT,
