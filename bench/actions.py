@@ -24,13 +24,13 @@ from common import machine, pct
 
 from bot.config import KubernetesTarget, Policy, Settings, Targets
 from bot.migrate import upgrade
-from bot.sandbox.driver import SlackDriver
-from bot.sandbox.k8s_api import K8sStandIn
-from bot.sandbox.k8s_demo import load_demo
-from bot.sandbox.slack_api import SlackStandIn
 from bot.slack.app import build_app
 from bot.slack.server import BackgroundServer, build_asgi
 from bot.wiring import build_runtime
+from standins.kubernetes.api import K8sStandIn
+from standins.kubernetes.demo import load_demo
+from standins.slack.api import SlackStandIn
+from standins.slack.driver import SlackDriver
 
 SECRET = "bench-secret"
 

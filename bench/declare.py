@@ -43,11 +43,11 @@ from common import database
 from bot.config import Policy, Settings
 from bot.models import Incident
 from bot.runtime import Runtime
-from bot.sandbox.driver import SlackDriver
-from bot.sandbox.slack_api import Call, SlackStandIn
 from bot.slack.app import build_app
 from bot.slack.server import BackgroundServer, build_asgi
 from bot.wiring import build_runtime
+from standins.slack.api import Call, SlackStandIn
+from standins.slack.driver import SlackDriver
 
 SECRET = "bench-signing-secret"
 TOKEN = "xoxb-sandbox"
@@ -754,7 +754,7 @@ def main(argv: list[str] | None = None) -> int:
     print(rule)
     print("Warroom bench: /incident declare")
     print(
-        "Bot, Slack stand-in (bot.sandbox.slack_api) and load generator run in ONE Python "
+        "Bot, Slack stand-in (standins.slack.api) and load generator run in ONE Python "
         "process (shared GIL and cores)."
     )
     print(

@@ -34,8 +34,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import machine, pct
 from sqlalchemy import create_engine, text
 
-from bot.sandbox.driver import SlackDriver
-from bot.sandbox.slack_api import SlackStandIn
+from standins.slack.api import SlackStandIn
+from standins.slack.driver import SlackDriver
 
 SECRET = "bench-secret"
 PG_ADMIN = os.environ.get(

@@ -43,8 +43,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import database
 
 from bot.models import Incident, TimelineEvent, Timer
-from bot.sandbox.slack_api import SlackStandIn
 from bot.timers.runner import LEASE
+from standins.slack.api import SlackStandIn
 
 TOKEN = "xoxb-sandbox"
 SECRET = "bench-signing-secret"
@@ -663,7 +663,7 @@ def main(argv: list[str] | None = None) -> int:
     print(rule)
     print("Warroom bench: durable timers (status-update reminders)")
     print(
-        "Bot: a `warroom serve` subprocess. Slack stand-in (bot.sandbox.slack_api) and this "
+        "Bot: a `warroom serve` subprocess. Slack stand-in (standins.slack.api) and this "
         "driver: the bench process, same machine."
     )
     print(rule)
