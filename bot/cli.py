@@ -38,6 +38,7 @@ def _serve(args: argparse.Namespace) -> int:
     # over a second to tens of milliseconds (bench/declare_split.py).
     sys.setswitchinterval(0.001)
     bolt = build_app(rt, settings.slack_signing_secret, settings.slack_bot_token)
+    _identify(rt)
     flows.resume_unfinished(rt)
     timers = TimerRunner(rt).start()
     asgi = build_asgi(bolt, rt)
@@ -65,6 +66,16 @@ def _serve(args: argparse.Namespace) -> int:
         rt.shutdown()
         log.info("stopped: work in flight finished, %d timer claim(s) handed back", handed_back)
     return 0
+
+
+def _identify(rt: Any) -> None:
+    """Ask Slack who the bot is now, so no request waits for `auth.test` later."""
+    from bot.chat import ChatError
+
+    try:
+        log.info("connected to Slack as %s", rt.chat.bot_user_id)
+    except ChatError as e:
+        log.warning("Slack did not say who the bot is (%s); asking again when needed", e)
 
 
 def _socket_mode(bolt: Any, asgi: Any, settings: Any) -> None:

@@ -9,6 +9,7 @@ from bot.incident import action_items, flows, lifecycle, ops
 from bot.postmortem import compile as pm_compile
 from bot.postmortem import ops as pm_ops
 from bot.runtime import Runtime
+from commands import run
 from commands.base import Reply, Request, ok, parse_user
 
 ACTION_USAGE = (
@@ -20,23 +21,32 @@ _MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
 
 
 def postmortem(rt: Runtime, req: Request, args: str) -> Reply:
+    # Compiling looks up every participant's name in Slack (users.info): that waits for after
+    # the acknowledgement, which must not depend on Slack's speed or on how many took part.
     inc = ops.find_in_war_room(rt, req.channel_id)
-    pm, note, inc = pm_ops.compile_for(
-        rt, inc.id, req.user_id, rt.chat.user_name, rt.chat.bot_user_id
-    )
-    kind = "Draft" if pm.draft else "Post-mortem"
     filename = f"postmortem-{inc.number}.md"
 
-    def upload() -> None:
+    def compile_and_upload() -> None:
+        try:
+            pm, note, current = pm_ops.compile_for(
+                rt, inc.id, req.user_id, rt.chat.user_name, rt.chat.bot_user_id
+            )
+        except UserError as e:
+            run.tell(rt, req, f":warning: {e}")
+            return
+        kind = "Draft" if pm.draft else "Post-mortem"
         rt.chat.upload(
             req.channel_id,
             filename,
             pm.content,
-            title=f"{kind} v{pm.version}: {inc.title}",
+            title=f"{kind} v{pm.version}: {current.title}",
             comment=f":memo: {kind} v{pm.version} compiled by <@{req.user_id}> ({note}).",
         )
 
-    return ok(f"{kind} v{pm.version} compiled ({note}); posting `{filename}`.", upload)
+    return ok(
+        f"Compiling the post-mortem of {inc.number}; it will be posted here as `{filename}`.",
+        compile_and_upload,
+    )
 
 
 def set_field(rt: Runtime, req: Request, args: str) -> Reply:

@@ -99,7 +99,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_serve_stops_cleanly_on_sigterm(tmp_path, standin) -> None:
+def test_serve_knows_who_it_is_before_serving_and_stops_cleanly_on_sigterm(tmp_path, standin) -> None:
     port = _free_port()
     env = {
         **os.environ,
@@ -129,6 +129,8 @@ def test_serve_stops_cleanly_on_sigterm(tmp_path, standin) -> None:
             except OSError:
                 assert time.monotonic() < deadline, (tmp_path / "serve.log").read_text()
                 time.sleep(0.2)
+        # Who the bot is was asked at start-up, not by the first request to need it.
+        assert len(standin.calls_to("auth.test")) == 1
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0, (tmp_path / "serve.log").read_text()
     finally:

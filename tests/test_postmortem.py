@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -28,6 +29,11 @@ def pbot(db_url, standin, clock):
         yield bot
 
 
+def _compiled(bot) -> str:
+    """The comment the post-mortem file was posted with: its version and what changed."""
+    return [m["text"] for m in bot.slack.messages(bot.room) if ":memo:" in m["text"]][-1]
+
+
 def _file(bot) -> str:
     f = list(bot.slack.files.values())[-1]
     return f["content"].decode() if isinstance(f["content"], bytes) else f["content"]
@@ -51,7 +57,8 @@ def test_postmortem_compiles_everything_the_incident_recorded(pbot, clock) -> No
     pbot.cmd("set lessons Flags need review", channel=room)
 
     r = pbot.cmd("postmortem", channel=room)
-    assert "Post-mortem v1 compiled" in r.json["text"]
+    assert "Compiling the post-mortem" in r.json["text"]
+    assert "Post-mortem v1 compiled" in _compiled(pbot)
     md = _file(pbot)
     assert md.startswith("# Post-mortem: Checkout API returns 500s\n")
     assert "DRAFT" not in md
@@ -73,16 +80,45 @@ def test_postmortem_compiles_everything_the_incident_recorded(pbot, clock) -> No
 
 
 def test_recompiling_replaces_the_draft_and_says_what_changed(pbot, clock) -> None:
-    r = pbot.cmd("postmortem", channel=pbot.room)
-    assert "Draft v1 compiled" in r.json["text"]
+    pbot.cmd("postmortem", channel=pbot.room)
+    assert "Draft v1 compiled" in _compiled(pbot)
     assert "DRAFT (the incident is not resolved)" in _file(pbot)
-    r = pbot.cmd("postmortem", channel=pbot.room)
-    assert "Draft v2" in r.json["text"]
+    pbot.cmd("postmortem", channel=pbot.room)
+    assert "Draft v2" in _compiled(pbot)
     pbot.cmd("set impact Payments failed for 12% of users", channel=pbot.room)
-    r = pbot.cmd("postmortem", channel=pbot.room)
-    assert "v3" in r.json["text"] and "changed: " in r.json["text"] and "Impact" in r.json["text"]
+    pbot.cmd("postmortem", channel=pbot.room)
+    said = _compiled(pbot)
+    assert "v3" in said and "changed: " in said and "Impact" in said
     with pbot.rt.db.session() as s:
         assert s.get(Postmortem, incidents(pbot.rt)[0].id).version == 3
+
+
+def test_postmortem_is_acknowledged_without_waiting_for_slack_names(pbot) -> None:
+    """Names come from users.info, one per participant: none may be asked before the ack.
+
+    users.info is held shut until the acknowledgement is back: a handler that asked Slack for a
+    name first would hang there and the command would never be answered."""
+    for who in ("U0BOB", "U0CAROL"):
+        pbot.cmd(f"note seen by <@{who}>", channel=pbot.room, user=who)
+    gate = threading.Event()
+    serve = pbot.slack.handle_api
+
+    def held(method, params, token):
+        if method == "users.info":
+            gate.wait(30)
+        return serve(method, params, token)
+
+    pbot.slack.handle_api = held
+    try:
+        r = pbot.driver.command("postmortem", user="U0ALICE", channel=pbot.room)
+        assert r.status == 200 and "Compiling the post-mortem" in r.json["text"]
+        assert not pbot.slack.calls_to("files.completeUploadExternal")
+    finally:
+        gate.set()
+        del pbot.slack.handle_api
+    pbot.settle()
+    assert "Draft v1 compiled" in _compiled(pbot)
+    assert "@bob" in _file(pbot) and "@carol" in _file(pbot)
 
 
 def test_actions_taken_are_listed_with_requester_and_approver(pbot, clock) -> None:
