@@ -99,7 +99,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_serve_knows_who_it_is_before_serving_and_stops_cleanly_on_sigterm(tmp_path, standin) -> None:
+def test_serve_knows_who_it_is_before_serving_and_stops_cleanly_on_sigterm(
+    tmp_path, standin
+) -> None:
     port = _free_port()
     env = {
         **os.environ,
