@@ -93,7 +93,7 @@ def retry_setup(rt: Runtime, req: Request, incident_ref: str) -> Reply:
     if not ref:
         raise UserError("Which incident? `/incident retry 2026-11-22-001`")
     inc = ops.get(rt, int(ref)) if ref.isdigit() else ops.by_number(rt, ref)
-    if inc.ready_at is not None:
+    if inc.ready_at is not None and inc.alert_pinned:
         return ok(f"The war room <#{inc.channel_id}> is already set up.")
     return ok(
         f"Retrying the war-room setup for *{inc.number}*…",

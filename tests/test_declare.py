@@ -166,6 +166,22 @@ def test_retry_resumes_without_a_second_channel(bot) -> None:
     assert len(bot.slack.calls_to("conversations.create")) == 1
 
 
+def test_war_room_is_ready_before_the_pin_and_a_failed_pin_is_finished_by_retry(bot) -> None:
+    """Ready means it can be worked in; the pin needs the alert's ts, so it comes after."""
+    bot.slack.fail_next("pins.add", error="fatal_error")
+    bot.cmd("declare P2 Queue backlog growing")
+    [inc] = incidents(bot.rt)
+    assert inc.ready_at is not None and not inc.alert_pinned and "fatal_error" in inc.setup_error
+    assert kinds(bot.rt, inc.id)[-2:] == ["war_room_ready", "war_room_failed"]
+    r = bot.cmd(f"retry {inc.number}")
+    assert "Retrying" in r.json["text"]
+    [inc] = incidents(bot.rt)
+    assert inc.alert_pinned and inc.setup_error is None
+    assert [m["ts"] for m in bot.slack.messages(inc.channel_id) if m["pinned"]] == [inc.alert_ts]
+    assert kinds(bot.rt, inc.id).count("war_room_ready") == 1
+    assert len(bot.slack.calls_to("chat.postMessage")) == 2  # alert and announcement, once each
+
+
 def test_rate_limited_post_is_retried_not_dropped(bot) -> None:
     bot.slack.rate_limit_next("chat.postMessage", retry_after=1)
     bot.cmd("declare P3 Typo on status page")

@@ -136,21 +136,24 @@ def _setup(rt: Runtime, inc: Incident) -> None:
         _save(rt, inc.id, **values)
     if failure:
         raise failure
+    if inc.ready_at is None:
+        # Ready is when people can work in it; the pin needs the alert's ts, a third round
+        # trip, so it follows (and a restart resumes it: the setup is unfinished until pinned).
+        who = ", ".join(f"<@{u}>" for u in dict.fromkeys([inc.reporter_id, *level.responders]))
+        inc.ready_at = rt.now()
+        _save(
+            rt,
+            inc.id,
+            "war_room_ready",
+            f"War room ready: alert posted, announced in #{rt.policy.announcement_channel}, "
+            f"invited {who}",
+            ready_at=inc.ready_at,
+            setup_error=None,
+        )
     if not inc.alert_pinned:
         assert inc.alert_ts is not None
         rt.chat.pin(ch, inc.alert_ts)
-    who = ", ".join(f"<@{u}>" for u in dict.fromkeys([inc.reporter_id, *level.responders]))
-    _save(
-        rt,
-        inc.id,
-        "war_room_ready",
-        f"War room ready: alert posted and pinned, announced in #{rt.policy.announcement_channel}, "
-        f"invited {who}",
-        alert_pinned=True,
-        ready_at=rt.now(),
-        setup_error=None,
-        setup_claim_until=None,
-    )
+    _save(rt, inc.id, alert_pinned=True, setup_error=None, setup_claim_until=None)
 
 
 def _setup_failed(rt: Runtime, inc: Incident, err: ChatError, response_url: str | None) -> None:

@@ -193,11 +193,12 @@ def listing(session: Session, *, include_resolved: bool = False, limit: int = 20
 
 
 def unfinished_setups(session: Session, now: datetime) -> list[int]:
-    """Incidents whose war room is not ready and that nobody is setting up right now."""
+    """Incidents whose war room is not finished (ready and its alert pinned) and that nobody is
+    setting up right now."""
     return list(
         session.scalars(
             select(Incident.id).where(
-                Incident.ready_at.is_(None),
+                Incident.ready_at.is_(None) | Incident.alert_pinned.is_(False),
                 (Incident.setup_claim_until.is_(None)) | (Incident.setup_claim_until < now),
             )
         )
@@ -210,7 +211,7 @@ def claim_setup(session: Session, incident_id: int, now: datetime, lease: timede
         update(Incident)
         .where(
             Incident.id == incident_id,
-            Incident.ready_at.is_(None),
+            Incident.ready_at.is_(None) | Incident.alert_pinned.is_(False),
             (Incident.setup_claim_until.is_(None)) | (Incident.setup_claim_until < now),
         )
         .values(setup_claim_until=now + lease)
