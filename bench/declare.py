@@ -337,11 +337,13 @@ class ReadyResult:
     latency: float
     ack: list[float] = field(default_factory=list)
     observed: list[float] = field(default_factory=list)  # polled at 1 ms
+    pinned: list[float] = field(default_factory=list)  # the alert's pin, which follows ready
     recorded: list[float] = field(default_factory=list)  # ready_at column minus send wall clock
     failures: Counter[str] = field(default_factory=Counter)
     waves: list[list[Call]] = field(default_factory=list)
     trace_send: float = 0.0
     trace_ready: float = 0.0
+    trace_pinned: float = 0.0
     logs: list[str] = field(default_factory=list)
 
 
@@ -355,26 +357,31 @@ def declare_and_wait(env: Env, title: str, user: str, timeout: float = 30.0) -> 
     if r.status != 200 or m is None:
         return {"error": f"HTTP {r.status}: {r.body[:80]}"}
     day = date(int(m[1]), int(m[2]), int(m[3]))
-    q = select(INCIDENTS.c.ready_at, INCIDENTS.c.setup_error).where(
+    q = select(INCIDENTS.c.ready_at, INCIDENTS.c.alert_pinned, INCIDENTS.c.setup_error).where(
         INCIDENTS.c.day == day, INCIDENTS.c.seq == int(m[4])
     )
+    ready = None
     with env.reader.connect() as c:
         while True:
             row = c.execute(q).first()
             now = time.perf_counter()
-            if row is not None and row.ready_at is not None:
+            if ready is None and row is not None and row.ready_at is not None:
+                ready, ready_row, mono_ready = now, row, time.monotonic()
+            if ready is not None and row.alert_pinned:
                 break
             if row is not None and row.setup_error:
                 return {"error": f"setup failed: {row.setup_error[:80]}"}
             if now - t0 > timeout:
-                return {"error": "not ready in time"}
+                return {"error": "not ready in time" if ready is None else "not pinned in time"}
             time.sleep(0.001)
     return {
         "ack": ack,
-        "observed": now - t0,
-        "recorded": (row.ready_at - wall).total_seconds(),
+        "observed": ready - t0,
+        "pinned": now - t0,
+        "recorded": (ready_row.ready_at - wall).total_seconds(),
         "mono_send": mono0,
-        "mono_ready": time.monotonic(),
+        "mono_ready": mono_ready,
+        "mono_pinned": time.monotonic(),
     }
 
 
@@ -390,6 +397,7 @@ def run_ready(env: Env, samples: int, latency: float, trace: bool) -> ReadyResul
         else:
             res.ack.append(out["ack"])
             res.observed.append(out["observed"])
+            res.pinned.append(out["pinned"])
             res.recorded.append(out["recorded"])
         env.settle()  # the next declaration starts on a quiet bot
     if trace:
@@ -401,7 +409,8 @@ def run_ready(env: Env, samples: int, latency: float, trace: bool) -> ReadyResul
             env.settle()
             if "error" not in out:
                 res.trace_send, res.trace_ready = out["mono_send"], out["mono_ready"]
-                calls = [c for c in env.standin.calls if c.at <= out["mono_ready"]]
+                res.trace_pinned = out["mono_pinned"]
+                calls = [c for c in env.standin.calls if c.at <= out["mono_pinned"]]
                 res.waves = waves(calls, latency)
         finally:
             env.standin.event_sink = sink
@@ -635,6 +644,8 @@ def report_ready(results: list[ReadyResult]) -> str:
                 ms(pct(r.observed, 50)),
                 ms(pct(r.observed, 95)),
                 ms(max(r.observed, default=math.nan)),
+                ms(pct(r.pinned, 50)),
+                ms(pct(r.pinned, 95)),
                 ms(pct(r.recorded, 50)),
                 ms(pct(r.recorded, 95)),
                 ms(max(r.recorded, default=math.nan)),
@@ -643,7 +654,8 @@ def report_ready(results: list[ReadyResult]) -> str:
     out = [
         "2. Declaration to ready war room, sequential (one at a time, the bot idle in between)",
         "   observed: from sending the command to seeing ready_at set (DB polled every 1 ms); "
-        "recorded: ready_at (bot's clock) − wall clock at send.",
+        "pinned: to seeing alert_pinned set (the pin follows ready);\n"
+        "   recorded: ready_at (bot's clock) − wall clock at send.",
         "",
         table(
             [
@@ -655,6 +667,8 @@ def report_ready(results: list[ReadyResult]) -> str:
                 "observed p50",
                 "p95",
                 "max",
+                "pinned p50",
+                "p95",
                 "recorded p50",
                 "p95",
                 "max",
@@ -677,7 +691,8 @@ def report_ready(results: list[ReadyResult]) -> str:
             f"latency {r.latency * 1000:g} ms per call: {len(r.waves)} sequential waves",
             "   (warm bot: auth.test and the #incidents lookup were cached by earlier declarations;"
             f" events not forwarded for this one; ready observed "
-            f"{(r.trace_ready - r.trace_send) * 1000:.0f} ms after sending)",
+            f"{(r.trace_ready - r.trace_send) * 1000:.0f} ms after sending, pinned "
+            f"{(r.trace_pinned - r.trace_send) * 1000:.0f} ms)",
         ]
         for k, wave in enumerate(r.waves, 1):
             start = (wave[0].at - r.trace_send) * 1000
