@@ -14,16 +14,18 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlsplit
 
 from standins.http_server import KeepAliveServer, TrackedHandler
+from standins.slack.rate_limits import RateLimits
+from standins.slack.scopes import ScopeCheck, conversation_kinds, manifest_bot_scopes
 from standins.slack.socket_mode import SocketModeHub
 from standins.slack.state import SlackError, SlackState
 
-__all__ = ["Call", "SlackError", "SlackStandIn"]
+__all__ = ["Call", "RateLimits", "SlackError", "SlackStandIn"]
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +41,12 @@ class Call(NamedTuple):
 
 
 class SlackStandIn(SlackState):
-    """Fake Slack workspace served on 127.0.0.1; thread-safe, one lock around all state."""
+    """Fake Slack workspace served on 127.0.0.1; thread-safe, one lock around all state.
+
+    The bot token holds the scopes of ``bot/slack_manifest.yaml`` unless ``scopes`` is given.
+    ``rate_limits`` (off by default) answers 429 past Slack's tiers: ``True`` for real time, or a
+    ``RateLimits(scale=...)`` to run the clock faster.
+    """
 
     def __init__(
         self,
@@ -48,9 +55,15 @@ class SlackStandIn(SlackState):
         latency: float = 0.0,
         host: str = "127.0.0.1",
         app_token: str = "xapp-sandbox",
+        scopes: Iterable[str] | None = None,
+        rate_limits: RateLimits | bool | None = None,
     ) -> None:
         super().__init__()
         self.token = token
+        self.scopes = ScopeCheck(manifest_bot_scopes() if scopes is None else scopes)
+        if rate_limits is True:
+            rate_limits = RateLimits()
+        self.rate_limits: RateLimits | None = rate_limits or None
         self.app_token = app_token  # Socket Mode's app-level token (apps.connections.open)
         self.socket_mode = SocketModeHub()
         self.latency = latency  # seconds added to every Web API call; may be changed at runtime
@@ -156,6 +169,9 @@ class SlackStandIn(SlackState):
         if method == "apps.connections.open":  # the one method that takes the app token
             if token != self.app_token:
                 return 200, {"ok": False, "error": "invalid_auth"}, {}
+            limited = self.rate_limits and self.rate_limits.check(method)
+            if limited:
+                return _ratelimited(limited)
             ticket = uuid.uuid4().hex
             url = f"ws://{self._host}:{self._port}/link/?ticket={ticket}&app_id=A0WARROOM"
             return 200, {"ok": True, "url": url}, {}
@@ -164,12 +180,19 @@ class SlackStandIn(SlackState):
                 return 200, {"ok": False, "error": "unknown_method"}, {}
             rate = self._rate.get(method)
             if rate:
-                headers = {"Retry-After": str(rate.popleft())}
-                return 429, {"ok": False, "error": "ratelimited"}, headers
+                return _ratelimited(rate.popleft())
             if not token:
                 return 200, {"ok": False, "error": "not_authed"}, {}
             if token != self.token:
                 return 200, {"ok": False, "error": "invalid_auth"}, {}
+            if self.rate_limits is not None:
+                retry_after = self.rate_limits.check(method, params.get("channel"))
+                if retry_after is not None:
+                    return _ratelimited(retry_after)
+            try:
+                self.scopes.require(method, conversation_kinds(self, method, params))
+            except SlackError as exc:
+                return 200, {"ok": False, "error": exc.error, **exc.extra}, {}
             failures = self._fail.get(method)
             if failures:
                 return 200, {"ok": False, "error": failures.popleft()}, {}
@@ -292,6 +315,10 @@ class _Handler(TrackedHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(body)
+
+
+def _ratelimited(retry_after: int) -> tuple[int, dict[str, Any], dict[str, str]]:
+    return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)}
 
 
 def _json(payload: dict[str, Any]) -> bytes:

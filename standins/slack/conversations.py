@@ -20,6 +20,19 @@ class ConversationsMethods(MessageStore):
         ch = self._new_channel(name, BOT_USER_ID, [BOT_USER_ID], _bool(p.get("is_private")))
         return {"channel": self._api_channel(ch)}
 
+    def api_conversations_rename(self, p: dict) -> dict:
+        ch = self._writable(p.get("channel"))
+        if ch["is_im"]:
+            raise SlackError("method_not_supported_for_channel_type")
+        if ch["creator"] != BOT_USER_ID:
+            raise SlackError("not_authorized")  # only the creator (or an admin) may rename
+        name = str(p.get("name") or "")
+        if name != ch["name"]:
+            self._check_channel_name(name)
+        ch["name"] = name
+        self._emit_in(ch, {"type": "channel_rename", "channel": {"id": ch["id"], "name": name}})
+        return {"channel": self._api_channel(ch)}
+
     def api_conversations_setTopic(self, p: dict) -> dict:
         return self._set_text_field(p, "topic", 250)
 

@@ -9,7 +9,8 @@ import copy
 import time
 from typing import Any
 
-from standins.slack.params import SlackError, _parse_blocks
+from standins.slack import blockkit
+from standins.slack.params import SlackError
 from standins.slack.store import APP_ID, BOT_ID, BOT_USER_ID, TEAM_ID, SlackStore
 
 
@@ -33,14 +34,19 @@ class MessageStore(SlackStore):
             msg = ch["index"].get(ts) if ch else None
             return self._api_message(ch, msg) if msg else None
 
-    def _content(self, p: dict, update: bool = False) -> tuple[str | None, list | None]:
+    def _content(
+        self, p: dict, via: str, channel: str, update: bool = False
+    ) -> tuple[str | None, list | None]:
         text = p.get("text")
-        blocks = _parse_blocks(p["blocks"]) if p.get("blocks") not in (None, "") else None
+        blocks = blockkit.message_blocks(p["blocks"]) if p.get("blocks") not in (None, "") else None
         # chat.update may clear blocks with an explicit empty list; posts need some content.
         if not text and not blocks and not p.get("attachments") and not (update and blocks == []):
             raise SlackError("no_text")
         if text is not None and len(str(text)) > 40000:
             raise SlackError("msg_too_long")
+        if blocks and not text:
+            # Slack posts it, but notifications and screen readers fall back to `text`.
+            self._warnings.append(f"{via}: blocks without a text fallback in {channel}")
         return (None if text is None else str(text)), blocks
 
     def _add_message(

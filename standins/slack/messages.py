@@ -12,7 +12,7 @@ class MessageMethods(MessageStore):
 
     def api_chat_postMessage(self, p: dict) -> dict:
         ch = self._writable(p.get("channel"), allow_name=True)
-        text, blocks = self._content(p)
+        text, blocks = self._content(p, "chat.postMessage", ch["id"])
         msg = self._add_message(ch, BOT_USER_ID, text or "", blocks or [], p.get("thread_ts"))
         return {"channel": ch["id"], "ts": msg["ts"], "message": self._api_message(ch, msg)}
 
@@ -23,7 +23,7 @@ class MessageMethods(MessageStore):
             raise SlackError("message_not_found")
         if msg["user"] != BOT_USER_ID:
             raise SlackError("cant_update_message")
-        text, blocks = self._content(p, update=True)
+        text, blocks = self._content(p, "chat.update", ch["id"], update=True)
         # Slack keeps fields the update omits; an empty blocks list removes the blocks.
         if text is not None:
             msg["text"] = text
@@ -52,7 +52,7 @@ class MessageMethods(MessageStore):
         user = self._user(str(p.get("user") or ""))
         if user["id"] not in ch["members"]:
             raise SlackError("user_not_in_channel")
-        text, blocks = self._content(p)
+        text, blocks = self._content(p, "chat.postEphemeral", ch["id"])
         ts = self._next_ts()
         self._ephemerals.append(
             {

@@ -49,6 +49,7 @@ class SlackStore:
         self._response_urls: dict[str, dict[str, Any]] = {}
         self._events: list[dict[str, Any]] = []
         self._usergroups: dict[str, list[str]] = {}
+        self._warnings: list[str] = []
         self._add_user(BOT_USER_ID, "warroom", "Warroom", is_bot=True)
         for user_id, name in SEED_USERS.items():
             self._add_user(user_id, name, name.capitalize())
@@ -142,6 +143,13 @@ class SlackStore:
         """Every event emitted so far, whether or not an ``event_sink`` was set."""
         with self.lock:
             return copy.deepcopy(self._events)
+
+    @property
+    def warnings(self) -> list[str]:
+        """What Slack accepts but flags: messages with blocks and no ``text`` fallback (which
+        notifications and screen readers show), as ``"<method>: <what> in <channel>"``."""
+        with self.lock:
+            return list(self._warnings)
 
     def wait_for(self, predicate: Callable[[], bool], timeout: float = 2.0) -> bool:
         """Poll ``predicate`` until true (for bots that finish work after acking)."""

@@ -10,6 +10,7 @@ from standins.slack.params import SlackError, _bool
 from standins.slack.store import BOT_USER_ID, TEAM_ID
 
 _RESPONSE_URL_USES = 5
+_WEBHOOK_ERRORS = {"no_text": "missing_text_or_fallback_or_attachments"}
 
 
 class UserActions(MessageStore):
@@ -93,7 +94,7 @@ class UserActions(MessageStore):
                     self._delete_message(ch, original["ts"])
                 return 200, "ok"
             try:
-                text, blocks = self._content(body)
+                text, blocks = self._content(body, "response_url", hook["channel"])
                 if _bool(body.get("replace_original")) and original is not None:
                     original["text"] = text or ""
                     original["blocks"] = blocks or []
@@ -115,5 +116,6 @@ class UserActions(MessageStore):
                         }
                     )
             except SlackError as exc:
-                return 400, exc.error
+                # response_url answers like an incoming webhook: a plain-text code.
+                return 400, _WEBHOOK_ERRORS.get(exc.error, exc.error)
             return 200, "ok"

@@ -8,6 +8,7 @@ import secrets
 import time
 from typing import Any
 
+from standins.slack import blockkit
 from standins.slack.message_store import MessageStore
 from standins.slack.params import (
     SlackError,
@@ -15,7 +16,6 @@ from standins.slack.params import (
     _int,
     _json_value,
     _paginate,
-    _validate_view,
 )
 from standins.slack.store import (
     APP_ID,
@@ -96,7 +96,7 @@ class UsersViewsFilesMethods(MessageStore):
     def api_views_open(self, p: dict) -> dict:
         if not p.get("trigger_id"):
             raise SlackError("invalid_trigger_id")
-        view = self._store_view(_validate_view(p.get("view")), None)
+        view = self._store_view(blockkit.view(p.get("view")), None)
         return {"view": copy.deepcopy(view)}
 
     def api_views_push(self, p: dict) -> dict:
@@ -114,7 +114,7 @@ class UsersViewsFilesMethods(MessageStore):
             raise SlackError("not_found")
         if p.get("hash") and p["hash"] != old["hash"]:
             raise SlackError("hash_conflict")
-        view = self._store_view(_validate_view(p.get("view")), old)
+        view = self._store_view(blockkit.view(p.get("view")), old)
         return {"view": copy.deepcopy(view)}
 
     def _store_view(self, view: dict[str, Any], old: dict[str, Any] | None) -> dict[str, Any]:
