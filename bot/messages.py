@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from bot.incident.cadence import next_update_due
 from bot.models import Incident
+from bot.mrkdwn import escape
 from bot.severity import SeverityLevel
 
 Block = dict[str, Any]
@@ -73,22 +74,23 @@ def actions(block_id: str, *elements: Block) -> Block:
 
 def topic(inc: Incident) -> str:
     lead = f"lead <@{inc.lead_id}>" if inc.lead_id else "no lead yet"
-    return f"{inc.severity} · {inc.status.upper()} · {lead} · {inc.title}"
+    return f"{inc.severity} · {inc.status.upper()} · {lead} · {escape(inc.title)}"
 
 
 def alert(
     inc: Incident, level: SeverityLevel, tz: ZoneInfo, next_update: datetime | None
 ) -> tuple[str, list[Block]]:
     """The pinned alert, kept current: the runbooks' INCIDENT ALERT template."""
+    title = escape(inc.title)
     head = f":rotating_light: INCIDENT ALERT — {inc.severity} ({level.label})"
     if inc.is_resolved:
         head = f":white_check_mark: RESOLVED — {inc.severity} ({level.label})"
     pairs = [
-        ("Title", inc.title),
+        ("Title", title),
         ("Severity", f"{EMOJI.get(inc.severity, '')} {inc.severity} — {level.label}"),
         ("Status", inc.status.capitalize()),
         ("Lead", _who(inc.lead_id)),
-        ("Impact", inc.impact or "_not yet described_"),
+        ("Impact", escape(inc.impact or "") or "_not yet described_"),
         ("Started", when(inc.declared_at, tz)),
         ("War room", f"<#{inc.channel_id}>" if inc.channel_id else "_being created_"),
         ("Next update", when(next_update, tz) if next_update and not inc.is_resolved else "—"),
@@ -98,7 +100,7 @@ def alert(
             f"resolve {int(level.resolve.total_seconds() // 3600)} h",
         ),
     ]
-    blocks = [section(f"*{head}*\n*{inc.number}* {inc.title}"), fields(pairs)]
+    blocks = [section(f"*{head}*\n*{inc.number}* {title}"), fields(pairs)]
     if inc.comms_id or inc.scribe_id:
         blocks.append(fields([("Comms", _who(inc.comms_id)), ("Scribe", _who(inc.scribe_id))]))
     if not inc.is_resolved:
@@ -106,22 +108,23 @@ def alert(
         if inc.lead_id is None:
             buttons.insert(0, button("Take lead", "take_lead", str(inc.id), "primary"))
         blocks.append(actions("alert_actions", *buttons))
-    return f"{head}: {inc.title}", blocks
+    return f"{head}: {title}", blocks
 
 
 def announcement(inc: Incident, level: SeverityLevel) -> tuple[str, list[Block]]:
+    title = escape(inc.title)
     text = (
         f"{EMOJI.get(inc.severity, '')} *{inc.severity} incident declared* "
-        f"by <@{inc.reporter_id}>: *{inc.title}*\n"
+        f"by <@{inc.reporter_id}>: *{title}*\n"
         f"War room: <#{inc.channel_id}> · Status: {inc.status.capitalize()}"
     )
     if inc.impact:
-        text += f"\nImpact: {inc.impact}"
+        text += f"\nImpact: {escape(inc.impact)}"
     blocks = [
         section(text),
         actions("announce_actions", button("Join war room", "join_war_room", str(inc.id))),
     ]
-    return f"{inc.severity} incident declared: {inc.title}", blocks
+    return f"{inc.severity} incident declared: {title}", blocks
 
 
 def status_update(
@@ -134,8 +137,9 @@ def status_update(
 ) -> tuple[str, list[Block]]:
     """The runbooks' INCIDENT UPDATE template."""
     head = f":bar_chart: INCIDENT UPDATE — {inc.severity}"
+    title, message = escape(inc.title), escape(message)
     pairs = [
-        ("Title", inc.title),
+        ("Title", title),
         ("Status", inc.status.capitalize()),
         ("Progress", message),
         ("Lead", _who(inc.lead_id)),
@@ -146,22 +150,23 @@ def status_update(
         fields(pairs),
         context(f"Posted by <@{author}>"),
     ]
-    return f"{head}: {inc.title} — {message}", blocks
+    return f"{head}: {title} — {message}", blocks
 
 
 def resolution(inc: Incident, level: SeverityLevel, tz: ZoneInfo) -> tuple[str, list[Block]]:
     """The runbooks' INCIDENT RESOLVED template."""
     end = inc.resolved_at or inc.declared_at
     head = f":white_check_mark: INCIDENT RESOLVED — {inc.severity}"
+    title = escape(inc.title)
     pairs = [
-        ("Title", inc.title),
+        ("Title", title),
         ("Status", "Resolved"),
         (
             "Duration",
             f"{duration(inc.declared_at, end)} ({when(inc.declared_at, tz)} → {when(end, tz)})",
         ),
-        ("Summary", inc.summary or "_none given_"),
-        ("Impact", inc.impact or "_not described_"),
+        ("Summary", escape(inc.summary or "") or "_none given_"),
+        ("Impact", escape(inc.impact or "") or "_not described_"),
         ("Lead", _who(inc.lead_id)),
     ]
     blocks = [
@@ -169,7 +174,7 @@ def resolution(inc: Incident, level: SeverityLevel, tz: ZoneInfo) -> tuple[str, 
         fields(pairs),
         context("Post-incident review will be scheduled; post-mortem within 48 hours."),
     ]
-    return f"{head}: {inc.title}", blocks
+    return f"{head}: {title}", blocks
 
 
 def context(text: str) -> Block:
@@ -194,16 +199,16 @@ def card(inc: Incident, level: SeverityLevel, tz: ZoneInfo, now: datetime) -> li
         ("Declared", when(inc.declared_at, tz)),
         ("Age", duration(inc.declared_at, inc.resolved_at or now)),
         ("Acknowledge SLA", f"{sla_ack} ({int(level.respond.total_seconds() // 60)} min)"),
-        ("Impact", inc.impact or "—"),
+        ("Impact", escape(inc.impact or "") or "—"),
         ("Next update", when(next_update_due(inc, level), tz)),
     ]
-    return [section(f"*{inc.number}* {inc.title}"), fields(pairs)]
+    return [section(f"*{inc.number}* {escape(inc.title)}"), fields(pairs)]
 
 
 def incident_line(inc: Incident, tz: ZoneInfo, now: datetime) -> str:
     room = f"<#{inc.channel_id}>" if inc.channel_id else "_no war room yet_"
     return (
-        f"{EMOJI.get(inc.severity, '')} *{inc.severity}* {inc.number} {inc.title} — "
+        f"{EMOJI.get(inc.severity, '')} *{inc.severity}* {inc.number} {escape(inc.title)} — "
         f"{inc.status} · {_who(inc.lead_id)} · {room} · {duration(inc.declared_at, now)} old"
     )
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot import mrkdwn
 from bot.errors import UserError
 
 
@@ -33,14 +33,11 @@ def ok(text: str, *after: Callable[[], Any]) -> Reply:
     return Reply(text=text, after=list(after))
 
 
-_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
-
-
 def parse_user(token: str, usage: str) -> str:
     """A Slack mention `<@U123|name>` as sent with escaping on; a bare `@name` is not resolvable."""
-    m = _MENTION.match(token.strip())
-    if not m:
+    user = mrkdwn.user_id(token)
+    if user is None:
         raise UserError(
             f"`{token}` is not a user mention. Pick the person from Slack's @ menu: {usage}"
         )
-    return m.group(1)
+    return user

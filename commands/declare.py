@@ -7,6 +7,7 @@ import json
 from bot import messages
 from bot.errors import UserError
 from bot.incident import flows, ops
+from bot.mrkdwn import escape
 from bot.runtime import Runtime
 from bot.severity import looks_like_severity, normalize
 from commands.base import Reply, Request, ok
@@ -48,11 +49,13 @@ def declare(
     if d.duplicate:
         where = f"<#{inc.channel_id}>" if inc.channel_id else "its war room (being set up)"
         return ok(
-            f"You already declared this: *{inc.number}* {inc.title} ({inc.severity}) — {where}. "
+            f"You already declared this: *{inc.number}* {escape(inc.title)} ({inc.severity}) — "
+            f"{where}. "
             "Nothing new was created."
         )
     return ok(
-        f":rotating_light: Declared *{inc.number}* ({severity}) {inc.title}. Opening the war room…",
+        f":rotating_light: Declared *{inc.number}* ({severity}) {escape(inc.title)}. "
+        "Opening the war room…",
         lambda: flows.start_war_room(rt, inc.id, req.response_url),
     )
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from bot import messages
 from bot.incident import ops
+from bot.mrkdwn import escape
 from bot.runtime import Runtime
 from commands.base import Reply, Request
 
 TIMELINE_SHOWN = 25
-HELP = """*Warroom* — `/incident <command>`
+# Escaped: the `<placeholders>` would be read as Slack links.
+HELP = escape("""*Warroom* — `/incident <command>`
 *Anywhere*
 • `declare <P0-P3> <title>` — declare an incident and open its war room (no title: a form)
 • `list [all]` — open incidents (with `all`, resolved ones too)
@@ -29,7 +31,7 @@ HELP = """*Warroom* — `/incident <command>`
 • `set <root_cause|impact|resolution|lessons> <text>` — post-mortem fields
 • `action add <text> [@owner] [due:YYYY-MM-DD]` · `action done <n>` · `action list`
 • `resolve [summary]` · `reopen` · `show` · `timeline`
-Pin a message or react with :pushpin: to put it on the timeline."""
+Pin a message or react with :pushpin: to put it on the timeline.""")
 
 
 def help_(rt: Runtime, req: Request, args: str) -> Reply:
@@ -40,7 +42,7 @@ def show(rt: Runtime, req: Request, args: str) -> Reply:
     inc = ops.find_in_war_room(rt, req.channel_id)
     level = rt.policy.level(inc.severity)
     blocks = messages.card(inc, level, rt.policy.tz, rt.now())
-    return Reply(f"{inc.number} {inc.title}: {inc.status}", blocks)
+    return Reply(f"{inc.number} {escape(inc.title)}: {inc.status}", blocks)
 
 
 def timeline(rt: Runtime, req: Request, args: str) -> Reply:
@@ -48,7 +50,7 @@ def timeline(rt: Runtime, req: Request, args: str) -> Reply:
     tz = rt.policy.tz
     lines = [
         f"`{messages.when(e.at, tz)}` {f'<@{e.actor_id}>' if e.actor_id else ''} "
-        f"*{e.kind}* {e.text}"
+        f"*{e.kind}* {escape(e.text)}"
         for e in events[-TIMELINE_SHOWN:]
     ]
     more = len(events) - TIMELINE_SHOWN

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable
 
 from bot.errors import UserError
+from bot.mrkdwn import escape
 from bot.runtime import Runtime
 from commands import declare, notes, overview, postmortem, reminders, roles, run, status
 from commands.base import Reply, Request
@@ -51,18 +52,21 @@ def dispatch(rt: Runtime, req: Request, text: str) -> Reply:
     handler = SUBCOMMANDS.get(sub)
     if handler is None:
         return Reply(
-            f":warning: `{sub[:40]}` is not a Warroom command.\n\n{overview.HELP}",
+            f":warning: `{escape(sub[:40])}` is not a Warroom command.\n\n{overview.HELP}",
             outcome="refused",
         )
     return guarded(lambda: handler(rt, req, args))
 
 
 def guarded(fn: Callable[[], Reply]) -> Reply:
-    """Run a handler: user errors become the reply; anything else is logged, never shown raw."""
+    """Run a handler: user errors become the reply; anything else is logged, never shown raw.
+
+    A UserError's message is plain text (it may quote what was typed): escaped here, once.
+    """
     try:
         return fn()
     except UserError as e:
-        return Reply(f":warning: {e}", outcome="refused")
+        return Reply(f":warning: {escape(str(e))}", outcome="refused")
     except Exception:
         ref = uuid.uuid4().hex[:8]
         log.exception("handler failed (ref %s)", ref)

@@ -10,6 +10,7 @@ from bot.approvals.service import Decision
 from bot.errors import UserError
 from bot.incident import ops as incident_ops
 from bot.models import ActionRequest
+from bot.mrkdwn import escape
 from bot.runtime import Runtime
 from commands.actions.registry import ACTIONS, Action, Plan, load
 from commands.base import Reply, Request, ok
@@ -19,7 +20,7 @@ load()
 
 def help_text(kind: str | None = None) -> str:
     rows = [
-        f"• `{a.name}` — {a.summary}\n   {a.usage}"
+        f"• `{a.name}` — {escape(a.summary)}\n   {escape(a.usage)}"
         for a in ACTIONS.values()
         if kind in (None, a.kind)
     ]
@@ -57,7 +58,7 @@ def request_action(rt: Runtime, req: Request, action: Action, args: str) -> Repl
         try:
             _request(rt, req, action, prepare(rt.targets, plan, rt.policy))[1]()
         except UserError as e:
-            tell(rt, req, f":warning: {e}")
+            tell(rt, req, f":warning: {escape(str(e))}")
 
     return ok(f"Preparing the `{action.name}` preview…", prepare_and_request)
 

@@ -42,7 +42,7 @@ def _file(bot) -> str:
 def test_postmortem_compiles_everything_the_incident_recorded(pbot, clock) -> None:
     room = pbot.room
     clock.advance(minutes=5)
-    pbot.cmd("lead <@U0BOB>", channel=room)
+    pbot.cmd("lead @bob", channel=room)
     ts = pbot.slack.user_post(room, "U0ALICE", "Deploy 42 went out at 14:01")
     pbot.slack.user_react(room, ts, "U0ALICE", "pushpin")
     pbot.settle()
@@ -50,7 +50,7 @@ def test_postmortem_compiles_everything_the_incident_recorded(pbot, clock) -> No
     pbot.cmd("severity P1", channel=room)
     pbot.cmd("status identified Bad deploy of payments v42", channel=room)
     pbot.cmd("set root_cause A config flag flipped the payment provider to sandbox", channel=room)
-    pbot.cmd("action add Add a canary for payments <@U0CAROL> due:2026-12-01", channel=room)
+    pbot.cmd("action add Add a canary for payments @carol due:2026-12-01", channel=room)
     pbot.cmd("action add Alert on provider mode", channel=room)
     clock.advance(minutes=40)
     pbot.cmd("resolve Rolled back to v41", channel=room)
@@ -98,8 +98,8 @@ def test_postmortem_is_acknowledged_without_waiting_for_slack_names(pbot) -> Non
 
     users.info is held shut until the acknowledgement is back: a handler that asked Slack for a
     name first would hang there and the command would never be answered."""
-    for who in ("U0BOB", "U0CAROL"):
-        pbot.cmd(f"note seen by <@{who}>", channel=pbot.room, user=who)
+    for who, name in (("U0BOB", "bob"), ("U0CAROL", "carol")):
+        pbot.cmd(f"note seen by @{name}", channel=pbot.room, user=who)
     gate = threading.Event()
     serve = pbot.slack.handle_api
 
@@ -175,8 +175,8 @@ def test_bad_postmortem_input_gets_a_clear_reply(pbot, text, expect) -> None:
 
 
 def test_action_items_done_list_and_overdue_reminder_to_owner(pbot, clock) -> None:
-    pbot.cmd("action add Write the runbook <@U0DAN> due:2026-11-23", channel=pbot.room)
-    pbot.cmd("action add Fix alerting <@U0CAROL> due:2026-11-23", channel=pbot.room)
+    pbot.cmd("action add Write the runbook @dan due:2026-11-23", channel=pbot.room)
+    pbot.cmd("action add Fix alerting @carol due:2026-11-23", channel=pbot.room)
     assert "done" in pbot.cmd("action done 2", channel=pbot.room).json["text"]
     assert "already done" in pbot.cmd("action done 2", channel=pbot.room).json["text"]
     listing = pbot.cmd("action list", channel=pbot.room).json["text"]
@@ -217,7 +217,7 @@ def test_stats_count_and_breaches(pbot, clock) -> None:
     pbot.cmd("declare P0 Everything down")
     room0 = incidents(pbot.rt)[1].channel_id
     clock.advance(minutes=20)  # P0 acknowledge target is 15 min
-    pbot.cmd("lead <@U0BOB>", channel=room0)
+    pbot.cmd("lead @bob", channel=room0)
     pbot.cmd("resolve ok", channel=room0)
     text = pbot.cmd("stats 30d", channel=pbot.room).json["text"]
     assert "Incidents declared in the last 30 days: 2" in text

@@ -77,7 +77,7 @@ def test_declaration_plans_the_runbook_timers(tbot, clock) -> None:
 
 def test_due_update_posts_the_template_and_reminds_with_buttons(tbot, clock) -> None:
     inc = declare(tbot)
-    tbot.cmd("lead <@U0BOB>", channel=inc.channel_id)
+    tbot.cmd("lead @bob", channel=inc.channel_id)
     clock.advance(minutes=29)
     assert tick(tbot) == 0
     clock.advance(minutes=1)

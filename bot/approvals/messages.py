@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from bot.config import ActionRule
 from bot.messages import Block, actions, button, context, section, when
 from bot.models import ActionRequest
+from bot.mrkdwn import escape
 
 ICON = {"diagnostic": ":mag:", "remediation": ":hammer_and_wrench:"}
 
@@ -29,7 +30,7 @@ def request(
     title = f"{ICON.get(kind, ':gear:')} *{kind.capitalize()} request #{req.id}*: `{req.action}`"
     body = (
         f"{title} — asked by <@{req.requester_id}>\n"
-        f"*Will run:* {req.preview}\n*Target:* {req.target}"
+        f"*Will run:* {escape(req.preview)}\n*Target:* {escape(req.target)}"
     )
     blocks: list[Block] = [section(body)]
     state = _state_line(req, tz)
@@ -48,21 +49,22 @@ def request(
     else:
         blocks.append(section(state))
     return (
-        f"{kind.capitalize()} request #{req.id}: {req.action} on {req.target} — {req.state}",
+        f"{kind.capitalize()} request #{req.id}: {req.action} on {escape(req.target)} — "
+        f"{req.state}",
         blocks,
     )
 
 
 def _state_line(req: ActionRequest, tz: ZoneInfo) -> str:
     by = f" by <@{req.decided_by}>" if req.decided_by else " (policy: auto)"
-    took = ""
+    took, summary = "", escape(req.summary or "")
     if req.started_at and req.finished_at:
         took = f" in {int((req.finished_at - req.started_at).total_seconds() * 1000)} ms"
     return {
         "approved": f":white_check_mark: Approved{by} at {when(req.decided_at, tz)} — starting…",
         "running": f":hourglass_flowing_sand: Approved{by} — running…",
-        "succeeded": f":white_check_mark: Approved{by}; done{took}: {req.summary}",
-        "failed": f":warning: Approved{by}; failed{took}: {req.summary}",
+        "succeeded": f":white_check_mark: Approved{by}; done{took}: {summary}",
+        "failed": f":warning: Approved{by}; failed{took}: {summary}",
         "denied": f":no_entry: Denied{by} at {when(req.decided_at, tz)}",
         "expired": f":hourglass: Expired at {when(req.expires_at, tz)} without a decision",
     }.get(req.state, req.state)

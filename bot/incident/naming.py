@@ -9,11 +9,17 @@ from datetime import date
 MAX_CHANNEL = 80
 MAX_SLUG = 40
 _NON_WORD = re.compile(r"[^a-z0-9]+")
+_MENTION = re.compile(r"<[@#][A-Z0-9]+>")  # a user or channel id says nothing about the incident
 
 
 def slugify(title: str, limit: int = MAX_SLUG) -> str:
     """ASCII slug of a title; '' when nothing Latin survives (emoji, CJK)."""
-    folded = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().lower()
+    folded = (
+        unicodedata.normalize("NFKD", _MENTION.sub(" ", title))
+        .encode("ascii", "ignore")
+        .decode()
+        .lower()
+    )
     slug = _NON_WORD.sub("-", folded).strip("-")
     if len(slug) > limit:
         cut = slug[:limit]

@@ -14,7 +14,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltResponse
 
-from bot import logs
+from bot import logs, mrkdwn
 from bot.chat import ChatError
 from bot.incident import ops
 from bot.runtime import Runtime
@@ -93,7 +93,8 @@ def build_app(rt: Runtime, signing_secret: str, token: str) -> App:
         t0 = time.perf_counter()
         logs.request_id.set(uuid.uuid4().hex[:12])
         req = _req(body)
-        text = body.get("text", "")
+        # Slack escapes the text and writes mentions as markup; handlers get what was meant.
+        text = mrkdwn.from_slack(body.get("text", ""))
         reply = dispatch(rt, req, text)
         ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
         sub = text.split(None, 1)[0].lower() if text.strip() else "help"
@@ -175,7 +176,8 @@ def build_app(rt: Runtime, signing_secret: str, token: str) -> App:
 
         def open_form() -> None:
             link = rt.chat.permalink(req.channel_id, msg.get("ts", ""))
-            for fn in declare.declare_from_message(rt, req, msg.get("text", ""), link).after:
+            text = mrkdwn.from_slack(msg.get("text", ""))
+            for fn in declare.declare_from_message(rt, req, text, link).after:
                 fn()
 
         rt.submit(open_form)
@@ -229,6 +231,7 @@ def build_app(rt: Runtime, signing_secret: str, token: str) -> App:
 
 
 def _view_values(view: dict[str, Any]) -> dict[str, str]:
+    # plain_text_input values arrive as typed, not escaped: nothing to decode.
     out: dict[str, str] = {}
     for block_id, actions in ((view.get("state") or {}).get("values") or {}).items():
         for _action_id, v in actions.items():

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from bot.messages import Block, actions, button, context, duration, fields, section, when
 from bot.models import Incident, TimelineEvent
+from bot.mrkdwn import escape
 from bot.severity import SeverityLevel
 
 
@@ -29,15 +30,17 @@ def auto_update(
 ) -> tuple[str, list[Block]]:
     """The runbooks' status-update template, filled from what the incident recorded."""
     head = f":bar_chart: INCIDENT UPDATE — {inc.severity} (automatic)"
+    title = escape(inc.title)
     recent = (
-        "\n".join(f"• {when(e.at, tz)[11:]} {e.text}" for e in since[-8:]) or "nothing new recorded"
+        "\n".join(f"• {when(e.at, tz)[11:]} {escape(e.text)}" for e in since[-8:])
+        or "nothing new recorded"
     )
     pairs = [
-        ("Title", inc.title),
+        ("Title", title),
         ("Status", inc.status.capitalize()),
         ("Duration so far", duration(inc.declared_at, now)),
         ("Lead", f"<@{inc.lead_id}>" if inc.lead_id else "_unassigned_"),
-        ("Latest update", latest or "_none posted yet_"),
+        ("Latest update", escape(latest) or "_none posted yet_"),
         ("Next update", when(next_due, tz) if next_due else "as needed"),
     ]
     room = f"  ·  <#{inc.channel_id}>" if inc.channel_id else ""
@@ -46,13 +49,13 @@ def auto_update(
         fields(pairs),
         section(f"*Since the last update*\n{recent}"),
     ]
-    return f"{head}: {inc.title}", blocks
+    return f"{head}: {title}", blocks
 
 
 def reminder(inc: Incident, who: list[str], late: timedelta) -> tuple[str, list[Block]]:
     mention = " ".join(f"<@{u}>" for u in who) or "<!here>"
     text = (
-        f":alarm_clock: {mention} a status update for *{inc.title}* is due. "
+        f":alarm_clock: {mention} a status update for *{escape(inc.title)}* is due. "
         f"Post one so stakeholders are not left guessing.{_late(late)}"
     )
     blocks = [
@@ -107,7 +110,8 @@ def resolve_warning(
 def postmortem_due(inc: Incident, hours: float, late: timedelta) -> tuple[str, list[Block]]:
     who = f"<@{inc.lead_id}>" if inc.lead_id else f"<@{inc.reporter_id}>"
     text = (
-        f":memo: {who} *{inc.title}* was resolved {hours:g} h ago and has no post-mortem yet. "
+        f":memo: {who} *{escape(inc.title)}* was resolved {hours:g} h ago and has no "
+        "post-mortem yet. "
         f"Compile the draft with `/incident postmortem`.{_late(late)}"
     )
     return text, [section(text), context("The runbooks ask for a post-mortem within 48 hours.")]

@@ -14,7 +14,9 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
+from standins.slack.composer import compose
 from standins.slack.signed_http import DriverResponse, SignedHttp, slack_signature
+from standins.slack.view_state import view_state
 
 if TYPE_CHECKING:
     from standins.slack.api import SlackStandIn
@@ -39,6 +41,7 @@ class SlackDriver:
         standin: SlackStandIn | None = None,
         verification_token: str = "sandbox-verification-token",
         timeout: float = 10.0,
+        usergroups: Mapping[str, str] | None = None,
     ) -> None:
         self.bot_url = bot_url
         self.transport: Any = SignedHttp(bot_url, signing_secret, timeout)
@@ -47,6 +50,8 @@ class SlackDriver:
         self.verification_token = verification_token
         self.timeout = timeout
         self._team_id = standin.team_id if standin is not None else TEAM_ID
+        # User group handles people can @-mention (handle -> S… id): Slack's @oncall menu.
+        self.usergroups: dict[str, str] = dict(usergroups or {})
 
     # ------------------------------------------------------------------- slash commands
     def command(
@@ -56,9 +61,12 @@ class SlackDriver:
         channel: str,
         command: str = "/incident",
         *,
+        raw: bool = False,
         sign: bool = True,
         timestamp: int | None = None,
     ) -> DriverResponse:
+        """``text`` as a person types it (`@bob`, `#general`, `R&D`), sent as Slack sends it;
+        ``raw=True`` sends ``text`` as the wire form, untouched."""
         fields = {
             "token": self.verification_token,
             "team_id": self._team_id,
@@ -68,7 +76,7 @@ class SlackDriver:
             "user_id": user,
             "user_name": self._user_name(user),
             "command": command,
-            "text": text,
+            "text": text if raw else self.typed(text),
             "api_app_id": APP_ID,
             "is_enterprise_install": "false",
             "response_url": self._response_url(channel, user),
@@ -181,7 +189,7 @@ class SlackDriver:
     ) -> DriverResponse:
         """A ``view_submission``; ``values`` is ``{block_id: {action_id: value_or_state}}``."""
         view_id = view.get("id") or f"V{secrets.token_hex(5).upper()}"
-        state = _view_state(view, values)
+        state = view_state(view, values)
         submitted = {
             "id": view_id,
             "team_id": self._team_id,
@@ -344,6 +352,26 @@ class SlackDriver:
         )
 
     # -------------------------------------------------------------------------- helpers
+    def typed(self, text: str) -> str:
+        """What Slack sends for ``text`` typed in the composer, escaping on (`should_escape`)."""
+        return compose(text, self._user_id, self._channel_id, self.usergroups)
+
+    def user_post(self, channel: str, user: str, text: str) -> str:
+        """A person posts ``text`` (as typed) in ``channel``; Slack stores its escaped form."""
+        if self.standin is None:
+            raise RuntimeError("user_post() needs a stand-in")
+        return self.standin.user_post(channel, user, self.typed(text))
+
+    def _user_id(self, name: str) -> str | None:
+        if self.standin is None:
+            return None
+        members = self.standin.call_method("users.list", {"limit": 1000}).get("members", [])
+        return next((u["id"] for u in members if u.get("name") == name), None)
+
+    def _channel_id(self, name: str) -> str | None:
+        ch = self.standin.channel_by_name(name) if self.standin is not None else None
+        return ch["id"] if ch else None
+
     def _user_name(self, user_id: str) -> str:
         user = self.standin.user(user_id) if self.standin is not None else None
         return str(user["name"]) if user else user_id
@@ -370,58 +398,6 @@ class SlackDriver:
         if self.standin is None:
             return None
         return self.standin.slack_message(channel, message_ts)
-
-
-def _view_state(
-    view: Mapping[str, Any], values: Mapping[str, Mapping[str, Any]]
-) -> dict[str, dict[str, Any]]:
-    """Build ``view.state.values`` the way Slack does: every input element, typed by element."""
-    state: dict[str, dict[str, Any]] = {}
-    elements: dict[tuple[str, str], dict[str, Any]] = {}
-    for block in view.get("blocks") or []:
-        if block.get("type") == "input" and isinstance(block.get("element"), dict):
-            element = block["element"]
-            key = (block.get("block_id", ""), element.get("action_id", ""))
-            elements[key] = element
-            state.setdefault(key[0], {})[key[1]] = _element_state(element, None)
-    for block_id, actions in values.items():
-        for action_id, value in actions.items():
-            element = elements.get((block_id, action_id), {"type": "plain_text_input"})
-            entry = value if isinstance(value, dict) else _element_state(element, value)
-            state.setdefault(block_id, {})[action_id] = entry
-    return state
-
-
-def _element_state(element: Mapping[str, Any], value: Any) -> dict[str, Any]:
-    kind = element.get("type", "plain_text_input")
-
-    def option(v: str) -> dict[str, Any]:
-        for opt in element.get("options") or []:
-            if opt.get("value") == v:
-                return dict(opt)
-        return {"text": {"type": "plain_text", "text": str(v), "emoji": True}, "value": str(v)}
-
-    if kind in ("static_select", "external_select", "radio_buttons"):
-        return {"type": kind, "selected_option": None if value is None else option(value)}
-    if kind in ("multi_static_select", "multi_external_select", "checkboxes"):
-        return {"type": kind, "selected_options": [option(v) for v in value or []]}
-    singles = {
-        "users_select": "selected_user",
-        "conversations_select": "selected_conversation",
-        "channels_select": "selected_channel",
-        "datepicker": "selected_date",
-        "timepicker": "selected_time",
-    }
-    if kind in singles:
-        return {"type": kind, singles[kind]: value}
-    multis = {
-        "multi_users_select": "selected_users",
-        "multi_conversations_select": "selected_conversations",
-        "multi_channels_select": "selected_channels",
-    }
-    if kind in multis:
-        return {"type": kind, multis[kind]: list(value or [])}
-    return {"type": kind, "value": value}
 
 
 def _trigger_id() -> str:
