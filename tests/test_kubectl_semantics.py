@@ -84,10 +84,10 @@ def test_progress_deadline_exceeded_is_a_failure() -> None:
     assert failed and not done and message == 'deployment "foo" exceeded its progress deadline'
 
 
-def rs(revision: int | None) -> V1ReplicaSet:
+def rs(revision: int | str | None, name: str = "") -> V1ReplicaSet:
     ann = {"deployment.kubernetes.io/revision": str(revision)} if revision is not None else {}
     return V1ReplicaSet(
-        metadata=V1ObjectMeta(name=f"foo-{revision}", annotations=ann),
+        metadata=V1ObjectMeta(name=name or f"foo-{revision}", annotations=ann),
         spec=V1ReplicaSetSpec(selector=V1LabelSelector(), template=TEMPLATE),
     )
 
@@ -111,9 +111,16 @@ def test_undo_with_a_single_revision_has_no_history() -> None:
         pick_revision(deployment(1, 1, 1, 1, 1, 1), [rs(1)], 0)
 
 
-def test_replicasets_without_a_revision_annotation_are_skipped() -> None:
-    # deploymentutil.Revision() fails on a missing annotation and kubectl skips that ReplicaSet.
+def test_a_replicaset_without_a_revision_annotation_is_revision_zero() -> None:
+    # deploymentutil.Revision() returns 0, nil for a missing annotation: kubectl counts it.
     dep = deployment(1, 1, 1, 1, 1, 1)
     assert pick_revision(dep, [rs(None), rs(3), rs(2)], 0).metadata.name == "foo-2"
+    assert pick_revision(dep, [rs(None), rs(3)], 0).metadata.name == "foo-None"
+    assert pick_revision(dep, [rs(3), rs(None)], 0).metadata.name == "foo-None"
+
+
+def test_a_replicaset_with_an_unreadable_revision_is_skipped() -> None:
+    # strconv.ParseInt fails on it, so Revision() errors and deploymentRevision skips it.
+    dep = deployment(1, 1, 1, 1, 1, 1)
     with pytest.raises(TargetError, match="No rollout history found"):
-        pick_revision(dep, [rs(None), rs(3)], 0)
+        pick_revision(dep, [rs("abc", "foo-x"), rs(3)], 0)

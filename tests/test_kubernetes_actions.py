@@ -3,6 +3,7 @@ the official client; runaway-query termination against real PostgreSQL."""
 
 from __future__ import annotations
 
+import html
 import threading
 import time
 from collections.abc import Iterator
@@ -111,7 +112,14 @@ def test_rollout_history_offers_rollback_buttons(kbot) -> None:
         if m.get("thread_ts") == req.message_ts and m["ts"] != req.message_ts
     ]
     assert "shop/checkout:1.42" in result["text"] and "(current)" in result["text"]
-    kbot.driver.press(kbot.room, result["ts"], "rollback_to", "U0ALICE")
+    ids = [
+        e["action_id"]
+        for b in result["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+    ]
+    assert ids == ["rollback_to:2", "rollback_to:1"]  # unique, or Slack says invalid_blocks
+    kbot.driver.press(kbot.room, result["ts"], "rollback_to:2", "U0ALICE")
     kbot.settle()
     rb = requests(kbot)[-1]
     assert rb.action == "rollback" and rb.params["revision"] == 2
@@ -134,7 +142,8 @@ def test_rollout_history_offers_rollback_buttons(kbot) -> None:
 )
 def test_bad_kubernetes_arguments_are_refused(kbot, args, expect) -> None:
     r = kbot.cmd(f"run {args}", channel=kbot.room)
-    assert expect in r.json["text"] and requests(kbot) == []
+    # Replies are mrkdwn-escaped (`<` is `&lt;`); compare what a person reads.
+    assert expect in html.unescape(r.json["text"]) and requests(kbot) == []
 
 
 def test_rbac_refusal_and_not_found_are_reported_plainly(kbot) -> None:

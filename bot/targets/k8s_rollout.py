@@ -2,7 +2,8 @@
 
 Follows k8s.io/kubectl pkg/polymorphichelpers rollback.go (DeploymentRollbacker),
 objectrestarter.go and pkg/scale. A preview is computed first; applying it re-checks that
-the object did not change since (a JSON-patch `test` on resourceVersion).
+the spec did not change since (metadata.generation, not resourceVersion: status writes
+move that). Every write names its field manager, `warroom`.
 """
 
 from __future__ import annotations
@@ -57,13 +58,14 @@ def _without_hash(t: dict[str, Any]) -> dict[str, Any]:
 
 
 def pick_revision(dep: Any, sets: list[Any], to_revision: int) -> Any:
-    """deploymentRevision(): the asked revision, or the second newest when 0."""
+    """deploymentRevision(): the asked revision, or the second newest when 0. A ReplicaSet
+    without the annotation is revision 0 (deploymentutil.Revision); an unreadable one is
+    skipped, as kubectl skips it."""
     latest, latest_rev, previous, previous_rev = None, -1, None, -1
     for rs in sets:
-        raw = (rs.metadata.annotations or {}).get(k8s.REVISION, "")
-        if not raw.isdigit():
-            continue  # deploymentutil.Revision() fails on it, and kubectl skips it
-        v = int(raw)
+        v = k8s.parse_revision(rs)
+        if v is None:
+            continue
         if to_revision == 0:
             if latest_rev < v:
                 previous, previous_rev, latest, latest_rev = latest, latest_rev, rs, v
@@ -88,7 +90,8 @@ def pick_revision(dep: Any, sets: list[Any], to_revision: int) -> Any:
 class RollbackPlan:
     current: Revision
     target: Revision
-    resource_version: str
+    replicaset: str  # exactly the ReplicaSet the preview shows; the rollback applies this one
+    generation: int  # the spec the approver saw; status writes do not move it
     skip: bool  # the current template already matches the target revision
 
 
@@ -115,17 +118,29 @@ def plan_rollback(api: Any, ns: str, name: str, to_revision: int) -> RollbackPla
             None,
         )
     )
-    return RollbackPlan(cur, _rev(target), dep.metadata.resource_version, same)
+    return RollbackPlan(cur, _rev(target), target.metadata.name, dep.metadata.generation or 0, same)
 
 
-def rollback(api: Any, ns: str, name: str, revision: int, resource_version: str) -> str:
-    """Apply the rollback planned at `resource_version`; refuse if the deployment changed."""
+def rollback(api: Any, ns: str, name: str, replicaset: str, generation: int) -> str:
+    """Restore the template of `replicaset`, as planned at `generation` of the deployment.
+
+    The guard is the spec the approver saw (metadata.generation), not resourceVersion: the
+    deployment controller rewrites status all the time (crash-looping pods), which bumps
+    resourceVersion without any change of intent."""
     dep = k8s.deployment(api, ns, name)
-    if dep.metadata.resource_version != resource_version:
+    if (dep.metadata.generation or 0) != generation:
         raise TargetError(_changed(name))
     if dep.spec.paused:
         raise TargetError(f"Deployment {name} was paused after the preview; resume it first.")
-    target = pick_revision(dep, k8s.replica_sets(api, ns, dep), revision)
+    target = next(
+        (rs for rs in k8s.replica_sets(api, ns, dep) if rs.metadata.name == replicaset), None
+    )
+    if target is None:
+        raise TargetError(
+            f"ReplicaSet {replicaset} of deployment {name} is gone since the preview "
+            "(revisionHistoryLimit cleans old ones up). Nothing was done; ask again."
+        )
+    revision = k8s.revision_of(target)
     template = _template_dict(api, target.spec.template)
     if _without_hash(template) == _without_hash(_template_dict(api, dep.spec.template)):
         return f"skipped rollback (current template already matches revision {revision})"
@@ -136,13 +151,14 @@ def rollback(api: Any, ns: str, name: str, revision: int, resource_version: str)
     annotations.update(
         {k: v for k, v in (target.metadata.annotations or {}).items() if k not in SKIP_ANNOTATIONS}
     )
+    # kubectl's two ops, behind a `test` that the spec is still the one previewed.
     patch = [
-        {"op": "test", "path": "/metadata/resourceVersion", "value": resource_version},
+        {"op": "test", "path": "/metadata/generation", "value": generation},
         {"op": "replace", "path": "/spec/template", "value": template},
         {"op": "replace", "path": "/metadata/annotations", "value": annotations},
     ]
     _patch(api, ns, name, patch, f"roll back deployment {name} in {ns}")
-    return f"rolled back to revision {revision}"
+    return f"rolled back to revision {revision} (ReplicaSet {replicaset})"
 
 
 def _changed(name: str) -> str:
@@ -150,6 +166,11 @@ def _changed(name: str) -> str:
         f"Deployment {name} changed after the preview was approved (someone deployed or "
         "edited it). Nothing was done; ask again to see a fresh preview."
     )
+
+
+# NewGenericServerResponse(422) for a JSON patch that fails to apply (our `test` op) keeps
+# only this text: no causes, unlike a validation error.
+PATCH_NOT_APPLIED = "the server rejected our request due to an error in our request"
 
 
 def _patch(api: Any, ns: str, name: str, body: Any, what: str) -> Any:
@@ -160,15 +181,15 @@ def _patch(api: Any, ns: str, name: str, body: Any, what: str) -> Any:
             name,
             ns,
             body,
+            field_manager=k8s.FIELD_MANAGER,
             _content_type="application/json-patch+json",
             _request_timeout=k8s.REQUEST_TIMEOUT,
         )
     except ApiException as e:
-        # The guard's failed `test` op comes back as 422 Invalid with a generic message
-        # (apiserver patch.go); a stale resourceVersion elsewhere is a 409 Conflict.
-        if e.status in (409, 422):
+        message = k8s.status_message(e)
+        if e.status == 422 and message == PATCH_NOT_APPLIED:
             raise TargetError(_changed(name)) from None
-        raise k8s.explain(what, e.status, e.reason) from None
+        raise k8s.explain(what, e.status, e.reason, message) from None
 
 
 KINDS = {
@@ -182,9 +203,9 @@ KINDS = {
 }
 
 
-def restart(api: Any, kind: str, ns: str, name: str, now: datetime | None = None) -> str:
-    """objectrestarter.go: stamp the template so the controller rolls every pod."""
-    label, patch_fn, read_fn = KINDS[kind]
+def check_restartable(api: Any, kind: str, ns: str, name: str) -> Any:
+    """objectrestarter.go refuses a paused deployment: say so before anyone approves."""
+    label, _patch_fn, read_fn = KINDS[kind]
     apps = k8s.apps(api)
     obj = k8s.call(
         f"read {label} {name} in {ns}",
@@ -192,13 +213,24 @@ def restart(api: Any, kind: str, ns: str, name: str, now: datetime | None = None
     )
     if kind == "deployment" and obj.spec.paused:
         raise TargetError(
-            f"Deployment {name} is paused: can't restart a paused deployment (resume it first)."
+            f"Deployment {name} is paused: can't restart a paused deployment. "
+            "Resume it first (kubectl rollout resume), then ask again."
         )
+    return obj
+
+
+def restart(api: Any, kind: str, ns: str, name: str, now: datetime | None = None) -> str:
+    """objectrestarter.go: stamp the template so the controller rolls every pod."""
+    label, patch_fn, _read_fn = KINDS[kind]
+    apps = k8s.apps(api)
+    check_restartable(api, kind, ns, name)
     stamp = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
     body = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: stamp}}}}}
     k8s.call(
         f"restart {label} {name} in {ns}",
-        lambda: getattr(apps, patch_fn)(name, ns, body, _request_timeout=k8s.REQUEST_TIMEOUT),
+        lambda: getattr(apps, patch_fn)(
+            name, ns, body, field_manager=k8s.FIELD_MANAGER, _request_timeout=k8s.REQUEST_TIMEOUT
+        ),
     )
     return f"{label} {name} restarted (restartedAt {stamp})"
 
@@ -224,7 +256,11 @@ def scale(api: Any, ns: str, name: str, replicas: int, expected: int | None) -> 
     k8s.call(
         f"scale deployment {name} in {ns}",
         lambda: k8s.apps(api).patch_namespaced_deployment_scale(
-            name, ns, {"spec": {"replicas": replicas}}, _request_timeout=k8s.REQUEST_TIMEOUT
+            name,
+            ns,
+            {"spec": {"replicas": replicas}},
+            field_manager=k8s.FIELD_MANAGER,
+            _request_timeout=k8s.REQUEST_TIMEOUT,
         ),
     )
     return f"deployment {name} scaled from {current} to {replicas} replicas"
@@ -253,5 +289,5 @@ def watch(
         if done or failed:
             return message, done
         if time.monotonic() >= deadline:
-            return f"gave up watching after {timeout_s:g} s: {message}", False
+            return f"timed out waiting for the condition after {timeout_s:g} s: {message}", False
         sleep(interval_s)

@@ -5,6 +5,7 @@ Functions return plain dicts/tuples; API errors become TargetError in plain word
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -16,6 +17,8 @@ T = TypeVar("T")
 REQUEST_TIMEOUT = (3, 15)  # connect, read seconds
 REVISION = "deployment.kubernetes.io/revision"
 CHANGE_CAUSE = "kubernetes.io/change-cause"
+# Sent on every write, so managedFields show who changed what (kubectl says kubectl-rollout).
+FIELD_MANAGER = "warroom"
 
 
 def make_api_client(cfg: KubernetesTarget) -> Any:
@@ -41,14 +44,27 @@ def _in_cluster() -> bool:
     return bool(os.environ.get("KUBERNETES_SERVICE_HOST"))
 
 
-def explain(what: str, status: int, reason: str = "") -> TargetError:
+def explain(what: str, status: int, reason: str = "", message: str = "") -> TargetError:
+    """A refusal in plain words, with the API server's own message where it says more."""
+    said = f": {message}" if message else ""
     words = {
         403: f"Kubernetes RBAC refused to {what} (403 Forbidden).",
         404: f"Not found: {what} (404).",
-        409: f"Conflict while trying to {what}: it changed meanwhile (409).",
-        422: f"Kubernetes rejected the change to {what} (422 Invalid).",
+        409: f"Kubernetes refused to {what} with a conflict (409){said}.",
+        422: f"Kubernetes rejected the change to {what} (422 Invalid){said}.",
     }
-    return TargetError(words.get(status, f"Kubernetes answered {status} {reason} to {what}."))
+    return TargetError(words.get(status, f"Kubernetes answered {status} {reason} to {what}{said}."))
+
+
+def status_message(e: Any) -> str:
+    """The API server's own words from a `kind: Status` error body, if it sent one."""
+    import json
+
+    try:
+        body = json.loads(e.body or "{}")
+    except (TypeError, ValueError):
+        return ""
+    return str(body.get("message") or "") if isinstance(body, dict) else ""
 
 
 def call(what: str, fn: Callable[[], T]) -> T:
@@ -59,7 +75,7 @@ def call(what: str, fn: Callable[[], T]) -> T:
     try:
         return fn()
     except ApiException as e:
-        raise explain(what, e.status, e.reason) from None
+        raise explain(what, e.status, e.reason, status_message(e)) from None
     except HTTPError as e:
         raise TargetError(f"The Kubernetes API is unreachable ({e.__class__.__name__}).") from None
 
@@ -293,20 +309,29 @@ def replica_sets(api: Any, ns: str, dep: Any) -> list[Any]:
     ]
 
 
-def revision_of(obj: Any) -> int:
-    try:
-        return int((obj.metadata.annotations or {}).get(REVISION, "0"))
-    except ValueError:
+def parse_revision(obj: Any) -> int | None:
+    """deploymentutil.Revision(): no annotation is revision 0; an unparsable one is None
+    (kubectl skips that object)."""
+    raw = (obj.metadata.annotations or {}).get(REVISION)
+    if raw is None:
         return 0
+    return int(raw) if re.fullmatch(r"[+-]?[0-9]{1,18}", raw) else None
+
+
+def revision_of(obj: Any) -> int:
+    return parse_revision(obj) or 0
 
 
 def history(api: Any, ns: str, name: str) -> list[dict[str, Any]]:
+    """kubectl rollout history: every controlled ReplicaSet with a readable revision."""
     dep = deployment(api, ns, name)
+    sets = [rs for rs in replica_sets(api, ns, dep) if parse_revision(rs) is not None]
     rows = []
-    for rs in sorted(replica_sets(api, ns, dep), key=revision_of):
+    for rs in sorted(sets, key=lambda r: (revision_of(r), r.metadata.name)):
         rows.append(
             {
                 "revision": revision_of(rs),
+                "replicaset": rs.metadata.name,
                 "change_cause": (rs.metadata.annotations or {}).get(CHANGE_CAUSE, ""),
                 "images": ", ".join(c.image for c in rs.spec.template.spec.containers),
                 "created": age(rs.metadata.creation_timestamp),

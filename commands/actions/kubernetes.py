@@ -257,30 +257,58 @@ def _parse_deploy(usage: str, verb: str):
 
 def run_history(t: Targets, p: dict[str, Any]) -> Output:
     rows = k8s.history(t.kubernetes(), p["namespace"], p["deployment"])
-    buttons = tuple(
-        (
-            f"Roll back to {r['revision']}",
-            "rollback_to",
-            f"{p['namespace']}/{p['deployment']}/{r['revision']}",
+    # One button per revision, each with its own action_id (Slack refuses a message whose
+    # action_ids repeat). Revision 0 is a ReplicaSet without the revision annotation: the
+    # number cannot name it (`--to-revision 0` means "the previous one"), so it gets no button.
+    seen: set[int] = set()
+    buttons = []
+    for r in reversed(rows):
+        rev = r["revision"]
+        if r["current"] or rev == 0 or rev in seen:
+            continue
+        seen.add(rev)
+        buttons.append(
+            (
+                f"Roll back to {rev}",
+                f"rollback_to:{rev}",
+                f"{p['namespace']}/{p['deployment']}/{rev}",
+            )
         )
-        for r in reversed(rows)
-        if not r["current"]
-    )[:10]
+    unannotated = [r["replicaset"] for r in rows if r["revision"] == 0 and not r["current"]]
+    notes = ""
+    if unannotated:
+        notes = (
+            f"\nRevision 0: ReplicaSet {', '.join(unannotated)} has no revision annotation. "
+            "A number cannot name it; `/incident rollback` without --to-revision reaches it "
+            "only when it is the previous revision, and its preview names the ReplicaSet."
+        )
     for r in rows:
         r["revision"] = f"{r['revision']}{' (current)' if r['current'] else ''}"
     return Output(
         True,
         f"{len(rows)} revision(s)" if rows else "no rollout history found",
-        table(rows, ["revision", "images", "change_cause", "created"], 70),
+        table(rows, ["revision", "images", "change_cause", "created"], 70) + notes,
         f"history-{p['deployment']}.txt",
-        buttons=buttons,
+        buttons=tuple(buttons[:10]),
     )
 
 
 def run_status(t: Targets, p: dict[str, Any]) -> Output:
-    dep = k8s.deployment(t.kubernetes(), p["namespace"], p["deployment"])
-    message, _done, failed = k8s.rollout_status(dep)
-    return Output(not failed, message, "")
+    """kubectl rollout status: watch until complete, failed or the policy's watch time."""
+    from bot.targets import k8s_rollout as rollout
+
+    api, ns, name = t.kubernetes(), p["namespace"], p["deployment"]
+    message, done, failed = k8s.rollout_status(k8s.deployment(api, ns, name))
+    if done or failed:
+        return Output(not failed, message, "")
+    policy = t.policy
+
+    def follow(progress: Any) -> tuple[str, bool]:
+        return rollout.watch(
+            api, ns, name, progress, policy.rollout_watch_seconds, policy.rollout_poll_seconds
+        )
+
+    return Output(True, message, "", follow=follow)
 
 
 for _action in (

@@ -62,18 +62,25 @@ def prepare_rollback(t: Targets, plan: Plan, policy: Policy) -> Plan:
             f"Nothing to roll back: deployment {p['name']} already runs the template "
             f"of revision {rp.target.number}."
         )
-    params = {**p, "revision": rp.target.number, "resource_version": rp.resource_version}
+    params = {
+        **p,
+        "revision": rp.target.number,
+        "replicaset": rp.replicaset,
+        "generation": rp.generation,
+    }
     preview = (
         f"roll back deployment `{p['name']}` in `{p['namespace']}`\n"
         f"• *current* {_rev_line(rp.current, policy.tz)}\n"
-        f"• *target* {_rev_line(rp.target, policy.tz)}"
+        f"• *target* {_rev_line(rp.target, policy.tz)}, ReplicaSet `{rp.replicaset}`"
     )
     return Plan(params, plan.target, preview)
 
 
 def run_rollback(t: Targets, p: dict[str, Any], policy: Policy) -> Output:
+    if "replicaset" not in p:  # requested before this version: its preview pinned no ReplicaSet
+        return Output(False, "This request predates exact rollbacks; ask again.", "")
     text = rollout.rollback(
-        t.kubernetes(), p["namespace"], p["name"], p["revision"], p["resource_version"]
+        t.kubernetes(), p["namespace"], p["name"], p["replicaset"], p["generation"]
     )
     follow = None if text.startswith("skipped") else _follow(t, p, policy)
     return Output(True, text, "", follow=follow)
@@ -91,6 +98,12 @@ def parse_restart(text: str, policy: Policy) -> Plan:
         f"kubernetes `{ns}`/{kind} `{name}`",
         f"restart every pod of {kind} `{name}` in `{ns}` (rolling, like `kubectl rollout restart`)",
     )
+
+
+def prepare_restart(t: Targets, plan: Plan, policy: Policy) -> Plan:
+    p = plan.params
+    rollout.check_restartable(t.kubernetes(), p["kind"], p["namespace"], p["name"])
+    return plan
 
 
 def run_restart(t: Targets, p: dict[str, Any], policy: Policy) -> Output:
@@ -162,7 +175,7 @@ register(
         "rolling restart like `kubectl rollout restart`",
         parse_restart,
         _bind(run_restart),
-        lambda t, plan, policy: plan,
+        prepare_restart,
     )
 )
 register(

@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlsplit
 
 from standins.http_server import KeepAliveServer, TrackedHandler
+from standins.kubernetes import discovery, fields
 from standins.kubernetes.control import K8sControl
 from standins.kubernetes.store import (
     DEPLOYMENT,
@@ -21,7 +22,9 @@ from standins.kubernetes.store import (
     Obj,
     Resource,
 )
+from standins.kubernetes.table import to_table, wants_table
 from standins.kubernetes.telemetry import NODE_METRICS, POD_METRICS
+from standins.kubernetes.watch import WatchStream
 
 __all__ = ["ApiError", "K8sStandIn", "Request"]
 
@@ -29,7 +32,7 @@ log = logging.getLogger(__name__)
 VERSION = {
     "major": "1",
     "minor": "31",
-    "gitVersion": "v1.31.4",
+    "gitVersion": "v1.31.4",  # kubectl 1.32 is within the supported skew of one minor
     "gitCommit": "a78aa47129b8539636eb86a9d00e31b2720fe06b",
     "gitTreeState": "clean",
     "buildDate": "2024-12-10T18:13:14Z",
@@ -95,6 +98,9 @@ class K8sStandIn(K8sControl):
     ) -> None:
         self.stop()
 
+    def _serving(self) -> bool:
+        return self._server is not None
+
     @property
     def port(self) -> int:
         return self._port
@@ -117,8 +123,16 @@ class K8sStandIn(K8sControl):
             return list(self._requests)
 
     # --------------------------------------------------------------------- requests
-    def handle(self, method: str, target: str, ctype: str, body: bytes) -> tuple[int, str, bytes]:
-        """Serve one request: (HTTP status, content type, body)."""
+    def handle(
+        self,
+        method: str,
+        target: str,
+        ctype: str,
+        body: bytes,
+        accept: str = "",
+        agent: str = "",
+    ) -> tuple[int, str, bytes | WatchStream]:
+        """Serve one request: (HTTP status, content type, body or a watch stream)."""
         url = urlsplit(target)
         query = dict(parse_qsl(url.query, keep_blank_values=True))
         with self.lock:
@@ -128,14 +142,59 @@ class K8sStandIn(K8sControl):
         with self.lock:
             try:
                 self.controller.tick()
+                manager = query.get("fieldManager")
+                if method in VERBS:
+                    _check_manager(manager)
+                self.store.manager = manager or fields.manager_from_agent(agent)
                 out = self._route(
                     method, url.path, query, ctype.split(";")[0].strip().lower(), body
                 )
+                if isinstance(out, WatchStream):
+                    if wants_table(accept):
+                        out.render = self._row_renderer(
+                            out.res.kind, query.get("includeObject") or "Metadata"
+                        )
+                    return 200, "application/json", out
                 if isinstance(out, str):
                     return 200, "text/plain", out.encode()
+                if method == "GET" and wants_table(accept) and _tabular(out):
+                    out = self._table(out, query.get("includeObject") or "Metadata")
                 return 200, "application/json", json.dumps(out).encode()
             except ApiError as exc:
                 return exc.code, "application/json", json.dumps(exc.status()).encode()
+            finally:
+                self.store.manager = "stand-in-control"
+
+    def _table(self, out: Obj, include: str) -> Obj:
+        if out.get("kind", "").endswith("List") and "items" in out:
+            kind = out["kind"][: -len("List")]
+            rv = out["metadata"]["resourceVersion"]
+            return to_table(kind, out["items"], rv, self.store.now(), include)
+        rv = out["metadata"].get("resourceVersion", "")
+        return to_table(out["kind"], [out], rv, self.store.now(), include)
+
+    def _row_renderer(self, kind: str, include: str) -> Any:
+        def render(obj: Obj) -> Obj:
+            with self.lock:
+                now = self.store.now()
+            rv = obj["metadata"].get("resourceVersion", "")
+            return to_table(kind, [obj], rv, now, include)
+
+        return render
+
+    def _discovery(self, parts: list[str]) -> Obj | None:
+        if parts == ["api"]:
+            return discovery.api_versions(f"{self._host}:{self._port}")
+        if parts == ["apis"]:
+            return discovery.api_groups(self.metrics_enabled)
+        if parts == ["api", "v1"]:
+            return discovery.resource_list("v1", self.metrics_enabled)
+        if len(parts) == 3 and parts[0] == "apis":
+            found = discovery.resource_list(f"{parts[1]}/{parts[2]}", self.metrics_enabled)
+            if found is None:
+                raise ApiError.no_route()
+            return found
+        return None
 
     def _route(
         self, method: str, path: str, q: dict[str, str], ctype: str, body: bytes
@@ -143,6 +202,8 @@ class K8sStandIn(K8sControl):
         parts = [p for p in path.split("/") if p]
         if parts == ["version"] and method == "GET":
             return dict(VERSION)
+        if method == "GET" and (doc := self._discovery(parts)) is not None:
+            return doc
         if parts[:2] == ["api", "v1"]:
             gv, rest = "v1", parts[2:]
         elif parts[:1] == ["apis"] and len(parts) >= 3:
@@ -168,7 +229,12 @@ class K8sStandIn(K8sControl):
         self.authorize(verb, res, sub, ns, name)
         dry = q.get("dryRun") == "All"
         if watch:
-            raise ApiError(405, "MethodNotAllowed", "watch is not supported by the stand-in", {})
+            if method != "GET" or sub:
+                raise ApiError.no_route()
+            stream = WatchStream(self.store, self.controller.tick, self._serving, res, ns, q)
+            if name is not None:  # GET .../deployments/x?watch=1, the old form
+                stream.fields.append(("metadata.name", True, name))
+            return stream
         if name is None:
             if method == "GET":
                 return self.list_objects(res, ns, q.get("labelSelector"), q.get("fieldSelector"))
@@ -219,6 +285,23 @@ class K8sStandIn(K8sControl):
         }
 
 
+def _tabular(out: Obj) -> bool:
+    kind = out.get("kind", "")
+    return kind not in ("Status", "Scale") and ("metadata" in out)
+
+
+def _check_manager(manager: str | None) -> None:
+    """ValidateFieldManager: at most 128 characters, all printable."""
+    if manager is None:
+        return
+    if len(manager) > 128:
+        why = "Too long: may not be more than 128 bytes"
+        raise ApiError.invalid_options("metadata.managedFields.manager", why)
+    if not manager.isprintable():
+        why = f"Invalid value: {json.dumps(manager)}: must only contain printable characters"
+        raise ApiError.invalid_options("metadata.managedFields.manager", why)
+
+
 def _json(body: bytes) -> Any:
     try:
         return json.loads(body or b"null")
@@ -238,7 +321,12 @@ class _Handler(TrackedHandler):
         body = self.rfile.read(length) if length else b""
         try:
             status, ctype, out = self.server.standin.handle(
-                self.command, self.path, self.headers.get("Content-Type", ""), body
+                self.command,
+                self.path,
+                self.headers.get("Content-Type", ""),
+                body,
+                self.headers.get("Accept", ""),
+                self.headers.get("User-Agent", ""),
             )
         except Exception:  # a stand-in bug must look like a server error, not a hang
             log.exception("k8s stand-in failed on %s %s", self.command, self.path)
@@ -248,10 +336,30 @@ class _Handler(TrackedHandler):
                 "an error on the server has prevented the request from succeeding",
             )
             status, ctype, out = 500, "application/json", json.dumps(err.status()).encode()
+        if isinstance(out, WatchStream):
+            self._stream(ctype, out)
+            return
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(out)))
         self.end_headers()
         self.wfile.write(out)
+
+    def _stream(self, ctype: str, stream: WatchStream) -> None:
+        """A watch: one chunk per event line, flushed at once; the connection then closes."""
+        self.send_response(200)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        try:
+            for line in stream:
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(line), line))
+                self.wfile.flush()
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+        except OSError:
+            pass  # the client went away
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve

@@ -275,5 +275,9 @@ class K8sCluster:
         d = self.store.get(DEPLOYMENT, ns, name)
         updated = copy.deepcopy(d)
         updated["spec"]["replicas"] = replicas
-        self._store_update(DEPLOYMENT, d, updated, False)
+        self.store.subresource = "scale"
+        try:
+            self._store_update(DEPLOYMENT, d, updated, False)
+        finally:
+            self.store.subresource = ""
         return self.get_scale(ns, name)

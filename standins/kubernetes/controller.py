@@ -10,6 +10,7 @@ from standins.kubernetes.pods import PodController
 from standins.kubernetes.store import (
     DAEMONSET,
     DEPLOYMENT,
+    POD,
     REPLICASET,
     STATEFULSET,
     Obj,
@@ -19,6 +20,7 @@ from standins.kubernetes.store import (
 HISTORY = "deployment.kubernetes.io/revision-history"
 DESIRED, MAX = "deployment.kubernetes.io/desired-replicas", "deployment.kubernetes.io/max-replicas"
 TERMINAL = ("NewReplicaSetAvailable", "ProgressDeadlineExceeded", "DeploymentPaused")
+CRASH_PERIOD = 10.0  # seconds of stand-in time between two restarts of a crash-looping container
 
 
 def revision(obj: Obj) -> int:
@@ -86,8 +88,9 @@ class Controller(PodController):
             self._annotate_rs(d, new_rs, revision(new_rs))
         ann = d["metadata"].setdefault("annotations", {})
         if ann.get(objs.REVISION) != str(revision(new_rs)):
+            before = copy.deepcopy(d)
             ann[objs.REVISION] = str(revision(new_rs))
-            s.touch(d)
+            s.touch(d, before=before, subresource="")
         rs_key = (ns, new_rs["metadata"]["name"])
         if (ns, name) in self.stalled and new_rs["spec"].get("replicas", 0) < spec["replicas"]:
             self.bad[rs_key] = name
@@ -126,7 +129,7 @@ class Controller(PodController):
     def _annotate_rs(self, d: Obj, rs: Obj, rev: int) -> None:
         """SetNewReplicaSetAnnotations: copy deployment annotations, set revision and history."""
         ann = rs["metadata"].setdefault("annotations", {})
-        before = dict(ann)
+        before, was = dict(ann), copy.deepcopy(rs)
         for k, v in (d["metadata"].get("annotations") or {}).items():
             if k not in objs.SKIP_ANNOTATIONS:
                 ann[k] = v
@@ -137,7 +140,7 @@ class Controller(PodController):
         ann[DESIRED] = str(d["spec"]["replicas"])
         ann[MAX] = str(d["spec"]["replicas"] + self._surge(d)[0])
         if ann != before:
-            self.store.touch(rs)
+            self.store.touch(rs, before=was, subresource="")
 
     def _surge(self, d: Obj) -> tuple[int, int]:
         want, rolling = (
@@ -276,8 +279,49 @@ class Controller(PodController):
         )
         return True
 
+    def crash_cycle(self, ns: str, owner: str) -> None:
+        """One restart of every crash-looping container of ``owner``: the kubelet bumps
+        restartCount, and while the container runs it is briefly ready, so the ReplicaSet and
+        Deployment status are written twice (up, then down again). Their resourceVersion moves;
+        their spec and generation do not, as on a real cluster."""
+        s = self.store
+        rs = s.find(REPLICASET, ns, owner)
+        top = rs or s.find(STATEFULSET, ns, owner) or s.find(DAEMONSET, ns, owner)
+        if top is None:
+            return
+        pods = s.owned(POD, top)
+        for p in pods:
+            before = copy.deepcopy(p)
+            for c in (p.get("status") or {}).get("containerStatuses") or ():
+                c["restartCount"] = c.get("restartCount", 0) + 1
+            s.touch(p, before=before)
+        d = next(
+            (
+                s.find(DEPLOYMENT, ns, r["name"])
+                for r in (rs or {}).get("metadata", {}).get("ownerReferences", ())
+                if r.get("kind") == "Deployment"
+            ),
+            None,
+        )
+        for up in (True, False):
+            for obj in (top, d):
+                if obj is None or not pods:
+                    continue
+                status = copy.deepcopy(obj.get("status") or {})
+                key = "readyReplicas" if "readyReplicas" in status or rs else "numberReady"
+                status[key] = status.get(key, 0) + (len(pods) if up else -len(pods))
+                status = {k: v for k, v in status.items() if v or k != key}
+                self._set_status(obj, status)
+
     def tick(self) -> None:
-        """Time-driven transitions: rollouts that stop progressing pass their deadline."""
+        """Time-driven transitions: rollouts that stop progressing pass their deadline, and
+        crash-looping containers restart every CRASH_PERIOD seconds."""
+        now = self.store.now()
+        for key in list(self.crashing):
+            due = self.next_crash.setdefault(key, now + CRASH_PERIOD)
+            if now >= due:
+                self.next_crash[key] = now + CRASH_PERIOD
+                self.crash_cycle(*key)
         for d in self.store.items(DEPLOYMENT):
             conds = (d.get("status") or {}).get("conditions") or ()
             if all(c["type"] != "Progressing" or c.get("reason") in TERMINAL for c in conds):

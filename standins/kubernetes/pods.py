@@ -36,6 +36,7 @@ class PodController:
         self.bad: dict[tuple[str, str], str] = {}  # (ns, ReplicaSet) -> deployment: pods unready
         self.crashing: dict[tuple[str, str], Obj] = {}  # (ns, owner) -> crash settings
         self._events: dict[tuple[str, str, str], Obj] = {}  # (uid, reason, message) -> event
+        self.next_crash: dict[tuple[str, str], float] = {}  # (ns, owner) -> next restart time
         self._serial = 0
 
     # -------------------------------------------------------------------------- events
@@ -94,7 +95,7 @@ class PodController:
             if p["spec"].get("nodeName") in load:
                 load[p["spec"]["nodeName"]] += 1
         node = min(nodes, key=lambda n: (load[n["metadata"]["name"]], n["metadata"]["name"]))
-        prefix = node["spec"]["podCIDR"].rsplit(".", 2)[0]
+        prefix = node["spec"]["podCIDR"].rsplit(".", 1)[0]  # "10.244.1.0/24" -> "10.244.1"
         return node["metadata"]["name"], (
             node["status"]["addresses"][0]["address"],
             f"{prefix}.{octet}",
@@ -147,9 +148,9 @@ class PodController:
         owner = (meta.get("ownerReferences") or [{}])[0].get("name", "")
         crash = self.crashing.get((meta["namespace"], owner), {})
         restarts = crash.get("restarts", 5) if mode == "crash" else 0
+        before = copy.deepcopy(pod)
         pod["status"] = objs.pod_status(pod, mode, restarts, crash, s.now(), ips)
-        if not fresh:
-            s.touch(pod)
+        s.touch(pod, before=before)  # the kubelet's status write, new pods too: watches see it
         node, ref = pod["spec"].get("nodeName", ""), f"{meta['name']}_{meta['namespace']}"
         for c in pod["spec"]["containers"]:
             if mode == "unready":
@@ -203,8 +204,9 @@ class PodController:
 
     def _set_status(self, obj: Obj, status: Obj) -> None:
         if obj.get("status") != status:
+            before = {**obj, "status": obj.get("status")}
             obj["status"] = status
-            self.store.touch(obj)
+            self.store.touch(obj, before=before)
 
     def sync_replicaset(self, rs: Obj) -> None:
         labels = {objs.HASH_LABEL: rs["metadata"]["labels"].get(objs.HASH_LABEL, "")}

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import copy
 import random
 import threading
 import time
 import uuid
+from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+from standins.kubernetes import fields
 
 Obj = dict[str, Any]
 
@@ -124,6 +128,16 @@ class ApiError(Exception):
         )
 
     @classmethod
+    def invalid_options(cls, field: str, why: str) -> ApiError:
+        """A bad query option (fieldManager, ...): Invalid with no object named."""
+        details: Obj = {"causes": [{"reason": "FieldValueInvalid", "message": why, "field": field}]}
+        return cls(422, "Invalid", f"{field}: {why}", details)
+
+    @classmethod
+    def gone(cls, message: str) -> ApiError:
+        return cls(410, "Expired", message, {})
+
+    @classmethod
     def unsupported_media(cls, accepted: tuple[str, ...]) -> ApiError:
         msg = "the body of the request was in an unknown format - accepted media types include: "
         return cls(415, "UnsupportedMediaType", msg + ", ".join(accepted), {})
@@ -167,6 +181,21 @@ class Store:
         self._objects: dict[Resource, dict[tuple[str, str], Obj]] = {
             r: {} for r in BY_KIND.values()
         }
+        # Who is writing: an API request names its field manager; controllers write as the
+        # kube-controller-manager (status) and the kubelet (pod status).
+        self.manager = "stand-in-control"
+        self.subresource = ""  # "scale" while a write comes through deployments/x/scale
+        # Watch events since the oldest kept resourceVersion: (rv, type, resource, object).
+        self.changes: deque[tuple[int, str, Resource, Obj]] = deque(maxlen=20_000)
+        self.changed = threading.Condition(self.lock)
+
+    def _emit(self, kind: str, res: Resource, obj: Obj) -> None:
+        self.changes.append((self._rv, kind, res, copy.deepcopy(obj)))
+        self.changed.notify_all()
+
+    def oldest_change(self) -> int:
+        """The oldest resourceVersion a watch can start after (older ones answer 410 Gone)."""
+        return self.changes[0][0] - 1 if self.changes else self._rv
 
     # ------------------------------------------------------------------ time and identity
     def now(self) -> float:
@@ -231,8 +260,11 @@ class Store:
             meta["generation"] = 1
         meta.pop("deletionTimestamp", None)
         obj["apiVersion"], obj["kind"] = res.api_version, res.kind
+        if res.kind in GENERATION_KINDS:
+            fields.record(obj, None, self.manager, "Update", "", self.stamp())
         self._bump(obj)
         self._objects[res][key] = obj
+        self._emit("ADDED", res, obj)
         return obj
 
     def put(self, res: Resource, obj: Obj, old: Obj) -> Obj:
@@ -247,20 +279,35 @@ class Store:
             spec_changed = obj.get("spec") != old.get("spec")
             meta["generation"] = old_meta.get("generation", 1) + (1 if spec_changed else 0)
         obj["apiVersion"], obj["kind"] = res.api_version, res.kind
+        if res.kind in GENERATION_KINDS:
+            fields.record(obj, old, self.manager, "Update", self.subresource, self.stamp())
         self._bump(obj)
         ns = meta.get("namespace", "") if res.namespaced else ""
         self._objects[res][(ns, meta["name"])] = obj
+        self._emit("MODIFIED", res, obj)
         return obj
 
-    def touch(self, obj: Obj, spec_changed: bool = False) -> None:
-        """Record an in-place change made by a controller."""
+    def touch(
+        self,
+        obj: Obj,
+        spec_changed: bool = False,
+        before: Obj | None = None,
+        subresource: str = "status",
+    ) -> None:
+        """Record an in-place change made by a controller (``before``: the object as it was,
+        for managedFields; the kube-controller-manager writes status and revision annotations)."""
         if spec_changed and obj.get("kind") in GENERATION_KINDS:
             obj["metadata"]["generation"] = obj["metadata"].get("generation", 1) + 1
+        if before is not None and obj.get("kind") in GENERATION_KINDS:
+            manager = "kube-controller-manager"
+            fields.record(obj, before, manager, "Update", subresource, self.stamp())
         self._bump(obj)
+        self._emit("MODIFIED", BY_KIND[obj["kind"]], obj)
 
     def delete(self, res: Resource, ns: str | None, name: str) -> Obj:
         obj = self._objects[res].pop((ns or "", name), None)
         if obj is None:
             raise ApiError.not_found(res, name)
-        self._rv += 1
+        self._bump(obj)
+        self._emit("DELETED", res, obj)
         return obj
