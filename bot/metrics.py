@@ -62,6 +62,12 @@ class Metrics:
         self.actions = Counter(
             "warroom_actions_total", "Actions run", ["action", "outcome"], registry=r
         )
+        self.refused = Counter(
+            "warroom_requests_refused_total",
+            "Requests refused at the door (bad or stale signature, malformed, replayed)",
+            ["reason"],
+            registry=r,
+        )
         if open_incidents is not None:
             r.register(_OpenIncidents(open_incidents))
 

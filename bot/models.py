@@ -230,3 +230,13 @@ class ProcessedEvent(Base):
 
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SeenRequest(Base):
+    """Signatures of signed Slack requests already served: Slack's scheme accepts a request for
+    five minutes, so a replay within them is refused by its signature (Redis first, when set)."""
+
+    __tablename__ = "seen_requests"
+
+    signature: Mapped[str] = mapped_column(String(80), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

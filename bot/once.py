@@ -10,6 +10,7 @@ log = logging.getLogger(__name__)
 
 class Once(Protocol):
     def claim(self, key: str, ttl_seconds: int) -> bool: ...
+    def first(self, key: str, ttl_seconds: int) -> bool | None: ...
     def ping(self) -> bool: ...
 
 
@@ -18,6 +19,9 @@ class NoOnce:
 
     def claim(self, key: str, ttl_seconds: int) -> bool:
         return True
+
+    def first(self, key: str, ttl_seconds: int) -> bool | None:
+        return None  # cannot tell: the caller asks the database
 
     def ping(self) -> bool:
         return True
@@ -38,6 +42,14 @@ class RedisOnce:
                 "redis claim failed, relying on the database guard: %s", e.__class__.__name__
             )
             return True
+
+    def first(self, key: str, ttl_seconds: int) -> bool | None:
+        """True the first time, False after; None when Redis cannot say (down)."""
+        try:
+            return bool(self.client.set(self.prefix + key, b"1", nx=True, ex=max(ttl_seconds, 1)))
+        except Exception as e:
+            log.warning("redis unreachable, asking the database: %s", e.__class__.__name__)
+            return None
 
     def ping(self) -> bool:
         try:

@@ -6,13 +6,13 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.db import insert_for
 from bot.errors import UserError
 from bot.incident import timeline
 from bot.incident.naming import slugify
@@ -62,7 +62,7 @@ def _claim_guard(session: Session, key: str, now: datetime, window: timedelta) -
     One statement each way (no savepoint): a concurrent insert of the same key waits for the
     other transaction and then does nothing."""
     table = DeclareGuard.__table__
-    insert = _insert_for(session.get_bind())
+    insert = insert_for(session.get_bind())
     taken = session.execute(
         insert(table)
         .values(key=key, incident_id=None, expires_at=now + window)
@@ -79,14 +79,6 @@ def _claim_guard(session: Session, key: str, now: datetime, window: timedelta) -
     )
     return res.rowcount == 1  # type: ignore[attr-defined]
 
-
-def _insert_for(bind: Any) -> Any:
-    """The dialect's INSERT, which has ON CONFLICT on both PostgreSQL and SQLite."""
-    if bind.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
 
 
 def find_guarded(session: Session, key: str) -> Incident | None:
@@ -163,7 +155,7 @@ def next_number(session: Session | Connection, day: date) -> int:
     declarations at 50/s when it was). The price: a declaration that fails after this leaves a
     gap in the day's numbers. The dedupe guard is taken first, so repeats never burn one."""
     table = DayCounter.__table__
-    insert = _insert_for(session.get_bind() if isinstance(session, Session) else session)
+    insert = insert_for(session.get_bind() if isinstance(session, Session) else session)
     stmt = insert(table).values(day=day, last_seq=1)
     stmt = stmt.on_conflict_do_update(
         index_elements=[table.c.day], set_={"last_seq": table.c.last_seq + 1}

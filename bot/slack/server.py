@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
+from collections.abc import Mapping
 
 import uvicorn
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -16,19 +18,46 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot.runtime import Runtime
+from bot.slack import door
+
+log = logging.getLogger(__name__)
 
 MAX_BODY = 1_000_000  # Slack payloads are far smaller; refuse anything absurd
 
 
 def build_asgi(bolt: App, rt: Runtime) -> Starlette:
+    secret = rt.settings.slack_signing_secret
+    replays = door.ReplayGuard(rt.db, rt.once, rt.now)
+
+    def admit(body: bytes, headers: Mapping[str, str]) -> Response | None:
+        """None lets the request in; anything else is the answer at the door."""
+        ok, why = door.verify(secret, body, headers, time.time())
+        if not ok:
+            rt.metrics.refused.labels(why).inc()
+            return PlainTextResponse("invalid request", status_code=401)
+        content_type = headers.get("content-type", "")
+        if not door.well_formed(body, content_type):
+            rt.metrics.refused.labels("malformed").inc()
+            return PlainTextResponse("malformed body", status_code=400)
+        key = door.replay_key(why, body, content_type, headers.get("x-slack-retry-num", ""))
+        if not replays.first_time(key):
+            rt.metrics.refused.labels("replayed").inc()
+            log.warning("refused a replayed request (its signature was already served)")
+            return PlainTextResponse("replayed request", status_code=401)
+        return None
+
     async def events(request: Request) -> Response:
         body = await request.body()
         if len(body) > MAX_BODY:
             return PlainTextResponse("payload too large", status_code=413)
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        refused = await run_in_threadpool(admit, body, headers)
+        if refused is not None:
+            return refused
         bolt_req = BoltRequest(
             body=body.decode("utf-8", "replace"),
             query=request.url.query,
-            headers={k: v for k, v in request.headers.items()},
+            headers=headers,
         )
         # Bolt's dispatch blocks (DB write, signature check): keep it off the event loop.
         resp = await run_in_threadpool(bolt.dispatch, bolt_req)
@@ -67,7 +96,8 @@ def build_asgi(bolt: App, rt: Runtime) -> Starlette:
 
 
 def serve(asgi: Starlette, host: str, port: int) -> None:
-    uvicorn.run(asgi, host=host, port=port, log_level="warning", access_log=False)
+    # log_config=None: uvicorn's loggers go through ours (JSON, redacted), tracebacks included.
+    uvicorn.run(asgi, host=host, port=port, log_level="warning", access_log=False, log_config=None)
 
 
 class BackgroundServer:
@@ -75,7 +105,13 @@ class BackgroundServer:
 
     def __init__(self, asgi: Starlette, host: str = "127.0.0.1", port: int = 0) -> None:
         config = uvicorn.Config(
-            asgi, host=host, port=port, log_level="warning", access_log=False, lifespan="off"
+            asgi,
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            log_config=None,
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True, name="uvicorn")
