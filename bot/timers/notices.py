@@ -19,6 +19,14 @@ def _late(late: timedelta) -> str:
     return f" _(late by {span}: the bot was unavailable)_"
 
 
+def update_text(e: TimelineEvent) -> str:
+    """What an event said as a status update: `/incident update`, or a status move with a
+    message (the *Post update* form records one when it changes the status)."""
+    if e.kind == "update":
+        return e.text
+    return str((e.data or {}).get("message") or "") if e.kind == "status" else ""
+
+
 def auto_update(
     inc: Incident,
     level: SeverityLevel,
@@ -28,11 +36,18 @@ def auto_update(
     now: datetime,
     next_due: datetime | None,
 ) -> tuple[str, list[Block]]:
-    """The runbooks' status-update template, filled from what the incident recorded."""
+    """The runbooks' status-update template, filled from what the incident recorded.
+
+    ``since`` may start with the last update itself (recorded at `last_update_at`): it is the
+    latest update, not news since it.
+    """
     head = f":bar_chart: INCIDENT UPDATE — {inc.severity} (automatic)"
     title = escape(inc.title)
+    latest = latest or next((t for e in reversed(since) if (t := update_text(e))), "")
+    start = inc.last_update_at or inc.declared_at
+    news = [e for e in since if e.at > start]
     recent = (
-        "\n".join(f"• {when(e.at, tz)[11:]} {escape(e.text)}" for e in since[-8:])
+        "\n".join(f"• {when(e.at, tz)[11:]} {escape(e.text)}" for e in news[-8:])
         or "nothing new recorded"
     )
     pairs = [
