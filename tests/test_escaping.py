@@ -3,6 +3,7 @@ escaped, mentions as markup), escaped wherever the bot posts it, never a live br
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from urllib.parse import parse_qs
@@ -10,6 +11,8 @@ from urllib.parse import parse_qs
 import pytest
 
 from bot import mrkdwn
+from bot.models import ActionItem
+from standins.sandbox.terminal import play
 from tests.helpers import events, incidents, today_room
 
 # Everything the bot hands Slack to show: messages, ephemerals, topics, purposes, views.
@@ -224,3 +227,25 @@ def test_escape_makes_markup_inert_but_keeps_one_person_mentions() -> None:
         "a &amp; &lt;!channel&gt; &lt;https://x|y&gt; <@U1> <#C1>"
     )
     assert mrkdwn.unescape(mrkdwn.escape("&lt; & <x>")) == "&lt; & <x>"
+
+
+def test_the_sandbox_types_through_slacks_escaping_and_shows_text_unescaped() -> None:
+    out = io.StringIO()
+    play(["/incident declare P2 R&D <login> fails @here", "hello & <b> @bob"], out)
+    transcript = out.getvalue()
+    assert "*R&D <login> fails @here*" in transcript
+    assert "#incident-" in transcript and "-r-d-login-fails-here" in transcript
+    assert "alice:\n   hello & <b> @bob" in transcript
+    assert "&amp;" not in transcript and "&lt;" not in transcript and "<!" not in transcript
+
+
+def test_an_action_item_is_echoed_escaped_and_its_owner_parsed(bot) -> None:
+    bot.cmd("declare P2 Search slow")
+    [inc] = incidents(bot.rt)
+    r = bot.cmd("action add Fix R&D <index> @here @carol due:2026-12-01", channel=inc.channel_id)
+    assert r.json["text"] == "Action item 1 added: Fix R&amp;D &lt;index&gt; @here"
+    r = bot.cmd("action done 1", channel=inc.channel_id)
+    assert r.json["text"] == "Action item 1 done: Fix R&amp;D &lt;index&gt; @here"
+    with bot.rt.db.read() as s:
+        [item] = s.query(ActionItem).all()
+    assert (item.text, item.owner_id) == ("Fix R&D <index> @here", "U0CAROL")

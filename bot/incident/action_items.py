@@ -12,6 +12,7 @@ from bot.incident import timeline
 from bot.incident.lifecycle import Change
 from bot.incident.service import IncidentError
 from bot.models import ActionItem, Incident
+from bot.mrkdwn import escape
 from bot.timers import plan
 
 MAX_TEXT = 500
@@ -67,7 +68,9 @@ def add(
         + (")" if owner else ""),
         data={"number": number},
     )
-    return Change(inc, "action_item", text=f"Action item {number} added: {text}", actor=actor)
+    # Change.text is the reply shown in Slack (mrkdwn); the timeline above keeps the plain text.
+    shown = f"Action item {number} added: {escape(text)}"
+    return Change(inc, "action_item", text=shown, actor=actor)
 
 
 def done(s: Session, inc: Incident, number: int, actor: str, now: datetime) -> Change:
@@ -93,7 +96,8 @@ def done(s: Session, inc: Incident, number: int, actor: str, now: datetime) -> C
         text=f"Action item {number} done: {item.text}",
         data={"number": number},
     )
-    return Change(inc, "action_item", text=f"Action item {number} done: {item.text}", actor=actor)
+    shown = f"Action item {number} done: {escape(item.text)}"
+    return Change(inc, "action_item", text=shown, actor=actor)
 
 
 def listing(s: Session, inc: Incident) -> list[ActionItem]:

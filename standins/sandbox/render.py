@@ -6,17 +6,22 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from bot.mrkdwn import unescape
+
 Button = tuple[str, str, str, str, str]  # (channel, message ts, action_id, label, value)
 
 _CHANNEL = re.compile(r"<#([CG][A-Z0-9]+)(?:\|[^>]*)?>")
 _USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
-_LINK = re.compile(r"<(https?://[^|>]+)(?:\|([^>]*))?>")
+_LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|([^>]*))?>")
+_SPECIAL = re.compile(r"<!([^|>^]+)(?:\^[^|>]*)?(?:\|([^>]*))?>")  # <!here>, <!subteam^S1|@x>
 
 
 def mrkdwn(text: str, channel_name: Callable[[str], str], user_name: Callable[[str], str]) -> str:
+    """Slack's markup as a person reads it: names for ids, link labels, and `&amp;` as `&`."""
     text = _CHANNEL.sub(lambda m: "#" + channel_name(m.group(1)), text)
     text = _USER.sub(lambda m: "@" + user_name(m.group(1)), text)
-    return _LINK.sub(lambda m: m.group(2) or m.group(1), text)
+    text = _SPECIAL.sub(lambda m: m.group(2) or "@" + m.group(1), text)
+    return unescape(_LINK.sub(lambda m: m.group(2) or m.group(1), text))
 
 
 def message_lines(

@@ -222,7 +222,7 @@ class Sandbox:
             elif cmd.startswith("/"):
                 self.say(f"Unknown sandbox command {cmd}. /help lists them.")
             else:
-                self.slack.user_post(self.channel, self.user, line)
+                self.driver.user_post(self.channel, self.user, line)  # escaped, as Slack does
         except (IndexError, ValueError):
             self.say("No such number. Numbers are shown as [N] for buttons and #N for messages.")
         except Exception as e:  # a sandbox typo must not end the session
