@@ -89,6 +89,13 @@ def test_the_driver_sends_what_slack_sends_with_escaping_on(bot) -> None:
     assert texts == ["note R&amp;D &lt;b&gt; <@U0BOB|bob>", "note <@U0BOB>"]
 
 
+def test_placeholders_in_help_and_usage_are_not_read_as_links(bot) -> None:
+    assert "`declare &lt;P0-P3&gt; &lt;title&gt;`" in bot.cmd("help").json["text"]
+    refused = bot.cmd("declare Checkout down").json["text"]
+    assert "`/incident declare &lt;P0-P3&gt; &lt;title&gt;`" in refused
+    assert "`&lt;b&gt;` is not a Warroom command" in bot.cmd("<b> & c").json["text"]
+
+
 def test_slash_title_with_entities_is_stored_as_typed_and_named_without_them(bot) -> None:
     r = bot.cmd("declare P2 R&D portal <login> fails")
     [inc] = incidents(bot.rt)
