@@ -146,6 +146,8 @@ class ActionRule(BaseModel):
     min_approvals: Annotated[int, Field(ge=1, le=5)] = 1
     min_approvals_by_severity: dict[str, Annotated[int, Field(ge=1, le=5)]] = {}  # e.g. {P0: 2}
     allow_self_approval: bool = False  # four eyes unless a single-person sandbox says otherwise
+    # Deny takes the approvers' check too (the requester may always cancel); true lets anyone.
+    anyone_may_deny: bool = False
     expire_minutes: Annotated[float, Field(gt=0, le=1440)] = 15
     timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 20
 

@@ -18,6 +18,7 @@ class Request:
     user_name: str = ""
     response_url: str | None = None
     trigger_id: str | None = None
+    message_ts: str | None = None  # the message a button was clicked in
 
 
 @dataclass

@@ -110,6 +110,8 @@ def _decide(approve: bool):
             req.user_id,
             approve,
             lambda group, user: user in rt.chat.group_members(group),
+            req.channel_id,
+            req.message_ts,
         )
         action = _action(d.req.action)
 

@@ -46,14 +46,29 @@ def request(
 
 
 def decide(
-    rt: Runtime, request_id: int, user: str, approve: bool, in_group: Callable[[str, str], bool]
+    rt: Runtime,
+    request_id: int,
+    user: str,
+    approve: bool,
+    in_group: Callable[[str, str], bool],
+    channel_id: str | None = None,
+    message_ts: str | None = None,
 ) -> Decision:
+    """`channel_id` and `message_ts` say where the click came from; it must be the request's."""
     with rt.db.session() as s:
         req = s.get(ActionRequest, request_id)
         if req is None:
             raise IncidentError("That request no longer exists.")
         d = service.decide(
-            s, request_id, user, approve, rt.policy.rule(req.action), rt.now(), in_group
+            s,
+            request_id,
+            user,
+            approve,
+            rt.policy.rule(req.action),
+            rt.now(),
+            in_group,
+            channel_id,
+            message_ts,
         )
     rt.metrics.approvals.labels(_outcome(d)).inc()
     return d

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from bot.approvals.rules import already, refusal
+from bot.approvals.rules import already, deny_refusal, misplaced, refusal
 from bot.config import ActionRule
 from bot.incident import timeline
 from bot.incident.service import IncidentError
@@ -124,10 +124,16 @@ def decide(
     rule: ActionRule,
     now: datetime,
     in_group: Callable[[str, str], bool],
+    channel_id: str | None = None,
+    message_ts: str | None = None,
 ) -> Decision:
     req = s.get(ActionRequest, request_id, populate_existing=True)
     if req is None:
         raise IncidentError("That request no longer exists.")
+    why = misplaced(req, channel_id, message_ts)
+    if why:
+        audit(s, req, "refused", user, now, outcome="refused", detail=why)
+        return Decision(req, False, why)
     if req.state == "pending" and now >= req.expires_at:
         if _transition(s, req, "pending", "expired", decided_at=now):
             audit(s, req, "expired", user, now)
@@ -135,13 +141,19 @@ def decide(
     if not approve:
         if req.state != "pending":
             return Decision(req, False, already(req))
+        why = deny_refusal(rule, req, user, in_group)
+        if why:
+            audit(s, req, "refused", user, now, outcome="refused", detail=why)
+            return Decision(req, False, why)
         if not _transition(s, req, "pending", "denied", decided_by=user, decided_at=now):
             return Decision(
                 req, False, already(s.get(ActionRequest, req.id, populate_existing=True))
             )
-        audit(s, req, "denied", user, now)
-        _record(s, req, "action_denied", user, now, f"Denied `{req.action}` on {req.target}")
-        return Decision(req, False, "Denied.")
+        cancel = user == req.requester_id
+        audit(s, req, "cancelled" if cancel else "denied", user, now)
+        verb = "Cancelled" if cancel else "Denied"
+        _record(s, req, "action_denied", user, now, f"{verb} `{req.action}` on {req.target}")
+        return Decision(req, False, f"{verb}.")
     why = refusal(rule, req, user, now, in_group)
     if why:
         audit(s, req, "refused", user, now, outcome="refused", detail=why)

@@ -37,6 +37,7 @@ def _req(body: dict[str, Any]) -> Request:
         channel_id=body.get("channel_id") or channel.get("id") or container.get("channel_id", ""),
         response_url=body.get("response_url"),
         trigger_id=body.get("trigger_id"),
+        message_ts=container.get("message_ts"),
     )
 
 
