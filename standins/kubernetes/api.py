@@ -1,5 +1,6 @@
-"""Kubernetes API stand-in on loopback HTTP for the official ``kubernetes`` client:
-``with K8sStandIn() as k: CoreV1Api(k.client()).list_namespaced_pod("default")``."""
+"""Kubernetes API stand-in on loopback HTTP for the official ``kubernetes`` client and kubectl:
+``with K8sStandIn() as k: CoreV1Api(k.client()).list_namespaced_pod("default")``.
+What it serves and enforces is listed in README.md beside this file."""
 
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ SHORT = {
     "daemonsets": ["ds"],
 }
 ALL = {"pods", "deployments", "replicasets", "statefulsets", "daemonsets"}  # `kubectl get all`
-READ_WRITE = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
+READ_WRITE = ["create", "delete", "get", "list", "patch", "update", "watch"]  # no deletecollection
 SUBRESOURCES = {
     "pods": [("log", "Pod", ["get"]), ("status", "Pod", ["get", "patch", "update"])],
     "deployments": [
