@@ -47,6 +47,13 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value is not None else None
 
 
+INT_MAX = 2**31 - 1  # INTEGER on PostgreSQL; a larger number is no row, not a database error
+
+
+def fits_int(n: int) -> bool:
+    return 0 < n <= INT_MAX
+
+
 def insert_for(bind: Any) -> Any:
     """The dialect's INSERT, which has ON CONFLICT on both PostgreSQL and SQLite."""
     if bind.dialect.name == "postgresql":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,3 +43,26 @@ def parse_user(token: str, usage: str) -> str:
             f"`{token}` is not a user mention. Pick the person from Slack's @ menu: {usage}"
         )
     return user
+
+
+# C0 controls but tab and newlines, DEL, and lone surrogates: no message carries them on purpose,
+# and PostgreSQL cannot store NUL in text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def control_character(text: str) -> str | None:
+    """The first character Warroom refuses in `text`, as `U+0000`; None if there is none."""
+    m = _CONTROL.search(text)
+    return f"U+{ord(m.group()):04X}" if m else None
+
+
+def control_refusal(char: str) -> str:
+    return (
+        f"The text has an invisible control character ({char}) that Warroom cannot store. "
+        "Retype it without that character (pasting from a terminal often adds one)."
+    )
+
+
+def strip_controls(text: str) -> str:
+    """Someone else's text (a message declared from): drop what cannot be stored."""
+    return _CONTROL.sub("", text)

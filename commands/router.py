@@ -10,7 +10,7 @@ from bot.errors import UserError
 from bot.mrkdwn import escape
 from bot.runtime import Runtime
 from commands import declare, notes, overview, postmortem, reminders, roles, run, status
-from commands.base import Reply, Request
+from commands.base import Reply, Request, control_character, control_refusal
 
 log = logging.getLogger(__name__)
 Handler = Callable[[Runtime, Request, str], Reply]
@@ -45,6 +45,8 @@ SUBCOMMANDS: dict[str, Handler] = {
 
 
 def dispatch(rt: Runtime, req: Request, text: str) -> Reply:
+    if char := control_character(text):
+        return Reply(f":warning: {control_refusal(char)}", outcome="refused")
     parts = text.strip().split(None, 1)
     if not parts:
         return overview.help_(rt, req, "")

@@ -7,6 +7,7 @@ from typing import Any
 
 from bot.approvals import service
 from bot.approvals.service import Decision
+from bot.db import fits_int
 from bot.incident import service as incidents
 from bot.incident.service import IncidentError
 from bot.models import ActionRequest
@@ -56,7 +57,7 @@ def decide(
 ) -> Decision:
     """`channel_id` and `message_ts` say where the click came from; it must be the request's."""
     with rt.db.session() as s:
-        req = s.get(ActionRequest, request_id)
+        req = s.get(ActionRequest, request_id) if fits_int(request_id) else None
         if req is None:
             raise IncidentError("That request no longer exists.")
         d = service.decide(

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.config import Policy
+from bot.db import fits_int
 from bot.incident import timeline
 from bot.incident.lifecycle import Change
 from bot.incident.service import IncidentError
@@ -74,8 +75,12 @@ def add(
 
 
 def done(s: Session, inc: Incident, number: int, actor: str, now: datetime) -> Change:
-    item = s.scalar(
-        select(ActionItem).where(ActionItem.incident_id == inc.id, ActionItem.number == number)
+    item = (
+        s.scalar(
+            select(ActionItem).where(ActionItem.incident_id == inc.id, ActionItem.number == number)
+        )
+        if fits_int(number)
+        else None
     )
     if item is None:
         count = s.scalar(select(func.count()).where(ActionItem.incident_id == inc.id)) or 0

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.db import insert_for
+from bot.db import fits_int, insert_for
 from bot.errors import UserError
 from bot.incident import timeline
 from bot.incident.naming import slugify
@@ -78,7 +78,6 @@ def _claim_guard(session: Session, key: str, now: datetime, window: timedelta) -
         .values(expires_at=now + window, incident_id=None)
     )
     return res.rowcount == 1  # type: ignore[attr-defined]
-
 
 
 def find_guarded(session: Session, key: str) -> Incident | None:
@@ -171,7 +170,11 @@ def by_channel(session: Session, channel_id: str, lock: bool = False) -> Inciden
 def by_id(session: Session, incident_id: int, lock: bool = False) -> Incident:
     """lock: hold the row until commit, so check-then-change is safe against concurrent clicks
     (PostgreSQL row lock; SQLite already serializes writers with BEGIN IMMEDIATE)."""
-    inc = session.get(Incident, incident_id, with_for_update=lock or None, populate_existing=lock)
+    inc = (
+        session.get(Incident, incident_id, with_for_update=lock or None, populate_existing=lock)
+        if fits_int(incident_id)
+        else None
+    )
     if inc is None:
         raise IncidentError(f"No incident with id {incident_id}.")
     return inc

@@ -19,7 +19,7 @@ from bot.chat import ChatError
 from bot.incident import ops
 from bot.runtime import Runtime
 from commands import declare, reminders, roles, run, status
-from commands.base import Reply, Request
+from commands.base import Reply, Request, control_character, strip_controls
 from commands.router import SUBCOMMANDS, dispatch, guarded
 
 log = logging.getLogger(__name__)
@@ -133,6 +133,9 @@ def build_app(rt: Runtime, signing_secret: str, token: str) -> App:
             if required and not values.get(required, "").strip():
                 ack(response_action="errors", errors={required: "This is needed."})
                 return
+            if errors := _control_errors(values):
+                ack(response_action="errors", errors=errors)
+                return
             ack()
             req = _req(body)
             meta = view.get("private_metadata", "")
@@ -146,6 +149,9 @@ def build_app(rt: Runtime, signing_secret: str, token: str) -> App:
     def on_declare_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         req = _req(body)
         values = _view_values(view)
+        if errors := _control_errors(values):
+            ack(response_action="errors", errors=errors)
+            return
         title = values.get("title", "").strip()
         if not title or not any(c.isalnum() for c in title):
             ack(
@@ -177,7 +183,7 @@ def build_app(rt: Runtime, signing_secret: str, token: str) -> App:
 
         def open_form() -> None:
             link = rt.chat.permalink(req.channel_id, msg.get("ts", ""))
-            text = mrkdwn.from_slack(msg.get("text", ""))
+            text = strip_controls(mrkdwn.from_slack(msg.get("text", "")))
             for fn in declare.declare_from_message(rt, req, text, link).after:
                 fn()
 
@@ -229,6 +235,15 @@ def build_app(rt: Runtime, signing_secret: str, token: str) -> App:
         return BoltResponse(status=200, body="")
 
     return app
+
+
+def _control_errors(values: dict[str, str]) -> dict[str, str]:
+    """Shown by Slack under the fields themselves."""
+    return {
+        k: f"Remove the invisible control character {char}; Warroom cannot store it."
+        for k, v in values.items()
+        if (char := control_character(v))
+    }
 
 
 def _view_values(view: dict[str, Any]) -> dict[str, str]:
