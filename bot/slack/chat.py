@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -11,10 +12,11 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-)
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
+from slack_sdk.http_retry.handler import RetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.webhook import WebhookClient
 
 from bot.chat import Blocks, ChatError
@@ -23,13 +25,65 @@ from bot.slack.keepalive import KeepAliveWebClient
 log = logging.getLogger(__name__)
 
 
+RATE_LIMIT_PATIENCE = 600.0  # seconds one call may wait out 429s: a Tier 2 burst of 100 drains in 5
+
+
+class RateLimitRetry(RetryHandler):
+    """Retries a 429 after its ``Retry-After`` (plus jitter, so waiting callers spread out) for as
+    long as the call's deadline allows, however many answers that takes.
+
+    A burst of declarations meets Tier 2's 20 a minute: each waiting call must get its turn, not
+    give up after three tries. Calls run after the acknowledgement (setup, effects and fan-out
+    pools), so the wait holds no request of Slack's open.
+    """
+
+    def __init__(self, patience: float = RATE_LIMIT_PATIENCE) -> None:
+        super().__init__(max_retry_count=1_000_000)
+        self.patience = patience
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if response is None or response.status_code != 429:
+            return False
+        values = state.custom_values = state.custom_values or {}
+        deadline = values.setdefault("rate_limit_deadline", time.monotonic() + self.patience)
+        return time.monotonic() + _retry_after(response) <= deadline
+
+    def prepare_for_next_attempt(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        assert response is not None
+        state.next_attempt_requested = True
+        time.sleep(_retry_after(response) + random.random())
+        # current_attempt is not counted up: it is shared with the connection-error handler,
+        # whose two retries must stay available however long the rate limit lasted.
+
+
+def _retry_after(response: HttpResponse) -> float:
+    for name, values in response.headers.items():
+        if name.lower() == "retry-after" and values:
+            try:
+                return max(0.0, float(values[0]))
+            except ValueError:
+                break
+    return 1.0
+
+
 def make_client(token: str, base_url: str) -> WebClient:
     client = KeepAliveWebClient(token=token, base_url=base_url, timeout=10)
     # slack_sdk retries only connection errors by default; 429s must honour Retry-After.
-    client.retry_handlers = [
-        ConnectionErrorRetryHandler(max_retry_count=2),
-        RateLimitErrorRetryHandler(max_retry_count=3),
-    ]
+    client.retry_handlers = [ConnectionErrorRetryHandler(max_retry_count=2), RateLimitRetry()]
     return client
 
 
