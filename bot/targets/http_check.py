@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 import time
 import urllib.error
 import urllib.parse
@@ -15,6 +16,24 @@ class Sample:
     status: int | None
     ms: float
     error: str = ""
+
+
+_TOKENISH = re.compile(r"^(?=.*\d)[A-Za-z0-9._~+=-]{12,}$|^[0-9a-fA-F-]{16,}$")
+
+
+def shown(url: str) -> str:
+    """A health URL as people may see it: scheme, host and the path's shape. Credentials are
+    dropped, query values and path segments that look like tokens (`/ping/<token>`) are
+    replaced, since a secret there is not named like one."""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host += f":{parts.port}"
+    path = "/".join("…" if _TOKENISH.match(seg) else seg for seg in parts.path.split("/"))
+    query = "&".join(
+        f"{k}=…" for k, _ in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+    )
+    return urllib.parse.urlunsplit((parts.scheme, host, path, query, ""))
 
 
 def _split_credentials(url: str) -> tuple[str, dict[str, str]]:

@@ -8,7 +8,7 @@ from typing import Any
 from bot.config import Policy
 from bot.errors import UserError
 from bot.targets import Targets
-from bot.targets.http_check import check
+from bot.targets.http_check import check, shown
 from commands.actions.args import bounded_int, split, target_name
 from commands.actions.registry import Action, Output, Plan, register
 
@@ -21,7 +21,7 @@ def parse(text: str, policy: Policy) -> Plan:
         raise UserError(f"Usage: {USAGE}")
     name = target_name(a.positional[0], "health-check", list(policy.targets.http))
     samples = bounded_int(a.options.get("samples", 5), "--samples", 1, 20)
-    url = policy.targets.http[name]
+    url = shown(policy.targets.http[name])
     return Plan({"target": name, "samples": samples}, f"http `{name}`", f"GET {url} x{samples}")
 
 
