@@ -11,12 +11,6 @@ from bot.timers.runner import TimerRunner
 from tests.conftest import make_bot
 from tests.helpers import incidents
 
-# bot/timers/fire.py reads the timeline strictly after `last_update_at`, the very instant the
-# update is recorded at, so the reminder never sees it. Needs `TimelineEvent.at >= start` in
-# `_since_last_update` (patch in the report; notices.auto_update already handles the rest).
-# Strict: once fire.py has the change these pass, and this marker must go.
-pytestmark = pytest.mark.xfail(strict=True, reason="needs bot/timers/fire.py: at >= start")
-
 
 @pytest.fixture
 def clock() -> FrozenClock:

@@ -90,7 +90,7 @@ class Fired:
 
 
 def _since_last_update(s: Session, incs: list[Incident]) -> dict[int, list[TimelineEvent]]:
-    """Per incident, what the timeline recorded since its last update (one query for all)."""
+    """Per incident, the timeline from its last update on, that update included (one query)."""
     if not incs:
         return {}
     starts = {inc.id: inc.last_update_at or inc.declared_at for inc in incs}
@@ -99,7 +99,7 @@ def _since_last_update(s: Session, incs: list[Incident]) -> dict[int, list[Timel
         .where(
             or_(
                 *(
-                    and_(TimelineEvent.incident_id == i, TimelineEvent.at > start)
+                    and_(TimelineEvent.incident_id == i, TimelineEvent.at >= start)
                     for i, start in starts.items()
                 )
             ),
