@@ -227,7 +227,8 @@ def test_auto_policy_runs_on_request_and_secrets_are_redacted(db_url, standin) -
         [req] = requests(bot)
         assert req.state == "succeeded" and req.summary.startswith("3/3 healthy")
         everything = str(bot.slack.messages(room)) + str(bot.slack.calls)
-        assert "hunter2" not in everything and "[REDACTED]" in str(bot.slack.messages(room))
+        assert "hunter2" not in everything and "probe" not in everything
+        assert f"GET {bot.url}/healthz x3" in str(bot.slack.messages(room))  # shown, no credentials
 
 
 def test_unreachable_target_is_reported_in_plain_words(abot) -> None:
