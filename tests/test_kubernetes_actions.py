@@ -113,10 +113,7 @@ def test_rollout_history_offers_rollback_buttons(kbot) -> None:
     ]
     assert "shop/checkout:1.42" in result["text"] and "(current)" in result["text"]
     ids = [
-        e["action_id"]
-        for b in result["blocks"]
-        if b["type"] == "actions"
-        for e in b["elements"]
+        e["action_id"] for b in result["blocks"] if b["type"] == "actions" for e in b["elements"]
     ]
     assert ids == ["rollback_to:2", "rollback_to:1"]  # unique, or Slack says invalid_blocks
     kbot.driver.press(kbot.room, result["ts"], "rollback_to:2", "U0ALICE")
