@@ -6,6 +6,7 @@ import re
 
 from bot.errors import UserError
 from bot.incident import action_items, flows, lifecycle, ops
+from bot.mrkdwn import escape
 from bot.postmortem import compile as pm_compile
 from bot.postmortem import ops as pm_ops
 from bot.runtime import Runtime
@@ -32,7 +33,7 @@ def postmortem(rt: Runtime, req: Request, args: str) -> Reply:
                 rt, inc.id, req.user_id, rt.chat.user_name, rt.chat.bot_user_id
             )
         except UserError as e:
-            run.tell(rt, req, f":warning: {e}")
+            run.tell(rt, req, f":warning: {escape(str(e))}")
             return
         kind = "Draft" if pm.draft else "Post-mortem"
         rt.chat.upload(
@@ -85,7 +86,7 @@ def action(rt: Runtime, req: Request, args: str) -> Reply:
         if not items:
             return Reply(f"No action items on {inc.number} yet. Usage: {ACTION_USAGE}")
         lines = [
-            f"{'✅' if i.state == 'done' else '⬜'} *{i.number}.* {i.text} — "
+            f"{'✅' if i.state == 'done' else '⬜'} *{i.number}.* {escape(i.text)} — "
             f"{f'<@{i.owner_id}>' if i.owner_id else 'no owner'}, due {i.due or '—'}"
             for i in items
         ]

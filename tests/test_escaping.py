@@ -153,9 +153,7 @@ def test_no_typed_text_becomes_a_live_broadcast_anywhere(bot) -> None:
         resolution=f"Fix {RAW_BROADCASTS}",
     )
     cmd(f"frobnicate {TYPED_BROADCASTS}")
-    purposes = shown(bot.slack, "conversations.setPurpose")
-    leaks = [t for t in live(bot.slack) if t not in purposes]  # purposes: see the xfail below
-    assert leaks == [] and [a for a in acks if LIVE_BROADCAST.search(a)] == []
+    assert live(bot.slack) == [] and [a for a in acks if LIVE_BROADCAST.search(a)] == []
     everything = "\n".join(shown(bot.slack) + acks)
     for typed in ("&amp; &lt;stuck&gt;", "&amp; &lt;down&gt;", "&amp; &lt;x&gt;", "&lt;!here&gt;"):
         assert typed in everything
@@ -165,10 +163,6 @@ def test_no_typed_text_becomes_a_live_broadcast_anywhere(bot) -> None:
     assert notes == ["look @channel @here @everyone @oncall <!channel> & <x>"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/incident/flows.py sets the purpose from the raw title (see the report)",
-)
 def test_a_raw_broadcast_in_a_modal_title_stays_out_of_the_purpose(bot) -> None:
     bot.driver.command("declare P2", user="U0BOB", channel="C0GENERAL")
     bot.settle()

@@ -14,6 +14,7 @@ from bot.chat import ChatError
 from bot.errors import UserError
 from bot.messages import actions, button, section
 from bot.models import ActionRequest
+from bot.mrkdwn import escape
 from bot.redact import redact
 from bot.runtime import Runtime
 
@@ -81,7 +82,7 @@ def _follow(rt: Runtime, req: ActionRequest, out: Output) -> Output:
 
     def progress(message: str) -> None:
         try:
-            rt.chat.post(req.channel_id, redact(message), thread_ts=req.message_ts)
+            rt.chat.post(req.channel_id, escape(redact(message)), thread_ts=req.message_ts)
         except ChatError as e:
             log.warning("could not post progress of #%s: %s", req.id, e)
 
@@ -109,7 +110,8 @@ def _run_with_timeout(rt: Runtime, run: Callable[[], Output], timeout_s: float) 
 
 def _post_result(rt: Runtime, req: ActionRequest, out: Output) -> None:
     assert req.channel_id and req.message_ts
-    head = (":white_check_mark: " if out.ok else ":warning: ") + out.summary
+    # Output comes from targets (kubectl-like tables print `<none>`): text, not markup.
+    head = (":white_check_mark: " if out.ok else ":warning: ") + escape(out.summary)
     body = out.text.strip()
     buttons = [button(label, action_id, value) for label, action_id, value in out.buttons][:25]
     extra = [actions(f"result_{req.id}", *buttons)] if buttons else []
@@ -121,7 +123,7 @@ def _post_result(rt: Runtime, req: ActionRequest, out: Output) -> None:
             thread_ts=req.message_ts,
         )
     elif len(body) <= INLINE_CHARS and body.count("\n") < INLINE_LINES:
-        text = f"{head}\n```\n{body}\n```"
+        text = f"{head}\n```\n{escape(body)}\n```"
         rt.chat.post(
             req.channel_id,
             text,

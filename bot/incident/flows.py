@@ -19,6 +19,7 @@ from bot.incident.cadence import next_update_due
 from bot.incident.lifecycle import Change
 from bot.incident.naming import channel_name
 from bot.models import Incident
+from bot.mrkdwn import escape
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -103,7 +104,7 @@ def _setup(rt: Runtime, inc: Incident) -> None:
     jobs: dict[str, Future[Any]] = {}
     jobs["topic"] = rt.fanout.submit(rt.chat.set_topic, ch, messages.topic(inc))
     jobs["purpose"] = rt.fanout.submit(
-        rt.chat.set_purpose, ch, f"War room for {inc.number}: {inc.title}"
+        rt.chat.set_purpose, ch, f"War room for {inc.number}: {escape(inc.title)}"
     )
     if not inc.invited:
         jobs["invite"] = rt.fanout.submit(rt.chat.invite, ch, [inc.reporter_id, *level.responders])
@@ -167,7 +168,8 @@ def _setup_failed(rt: Runtime, inc: Incident, err: ChatError, response_url: str 
         setup_claim_until=None,
     )
     text = (
-        f":warning: Incident *{inc.number}* ({inc.title}) is recorded, but setting up its war "
+        f":warning: Incident *{inc.number}* ({escape(inc.title)}) is recorded, but setting up "
+        "its war "
         f"room failed: {reason}. Press *Retry* or type `/incident retry {inc.number}`."
     )
     blocks = [
@@ -267,7 +269,7 @@ def _announce_change(rt: Runtime, change: Change, level: Any, tz: Any) -> None:
         f"*{change.before}* → *{change.after}*",
         "role": f":bust_in_silhouette: <@{change.after}> is now the *{change.text}*"
         + (f" (assigned by <@{actor}>)" if actor != change.after else ""),
-        "note": f":memo: Note from <@{actor}>: {change.text}",
+        "note": f":memo: Note from <@{actor}>: {escape(change.text)}",
         "reminders": f":alarm_clock: {change.text} (set by <@{actor}>)",
         "snooze": f":zzz: {change.text} (by <@{actor}>)",
         "reopened": f":leftwards_arrow_with_hook: <@{actor}> reopened the incident; "
@@ -279,10 +281,11 @@ def _announce_change(rt: Runtime, change: Change, level: Any, tz: Any) -> None:
     if change.kind == "severity":
         rt.chat.invite(ch, list(level.responders))
         text = (
-            f"{messages.EMOJI.get(inc.severity, '')} {inc.number} {inc.title}: "
+            f"{messages.EMOJI.get(inc.severity, '')} {inc.number} {escape(inc.title)}: "
             f"severity {change.before} → {change.after} · <#{ch}>"
         )
         _mirror(rt, inc, text, [messages.section(text)], "Severity change")
     elif change.kind == "reopened":
-        text = f":leftwards_arrow_with_hook: {inc.number} {inc.title} was reopened · <#{ch}>"
+        title = escape(inc.title)
+        text = f":leftwards_arrow_with_hook: {inc.number} {title} was reopened · <#{ch}>"
         _mirror(rt, inc, text, [messages.section(text)], "Reopening")

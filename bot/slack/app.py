@@ -282,7 +282,7 @@ def _capture(
         ts=ts,
         actor=actor,
         how=how,
-        text=msg.get("text", ""),
+        text=mrkdwn.from_slack(msg.get("text", "")),
         author=msg.get("user"),
         permalink=link,
     )

@@ -20,6 +20,7 @@ from bot.chat import ChatError
 from bot.incident import timeline
 from bot.incident.cadence import next_update_due, update_cadence
 from bot.models import ActionItem, Incident, TimelineEvent, Timer
+from bot.mrkdwn import escape
 from bot.runtime import Runtime
 from bot.timers import notices, plan
 
@@ -167,7 +168,7 @@ def _act(
             return "skipped", ""
         text = (
             f":alarm_clock: Action item {item.number} of incident *{inc.number}* "
-            f"({inc.title}) was due {item.due}: {item.text}\nWhen it is done: "
+            f"({escape(inc.title)}) was due {item.due}: {escape(item.text)}\nWhen it is done: "
             f"`/incident action done {item.number}` in <#{ch}>."
         )
         rt.chat.post(item.owner_id, text)  # a user id: Slack delivers it as a DM
