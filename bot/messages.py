@@ -72,8 +72,9 @@ def actions(block_id: str, *elements: Block) -> Block:
     return {"type": "actions", "block_id": block_id, "elements": list(elements)}
 
 
-def topic(inc: Incident) -> str:
-    lead = f"lead <@{inc.lead_id}>" if inc.lead_id else "no lead yet"
+def topic(inc: Incident, lead_name: str | None = None) -> str:
+    """Topics are not linkified: a `<@U…>` there shows as raw code, so the lead goes by name."""
+    lead = f"lead {escape(lead_name or inc.lead_id or '')}" if inc.lead_id else "no lead yet"
     return f"{inc.severity} · {inc.status.upper()} · {lead} · {escape(inc.title)}"
 
 

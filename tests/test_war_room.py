@@ -73,7 +73,7 @@ def test_lead_and_roles(bot, room) -> None:
     [inc] = incidents(bot.rt)
     assert (inc.lead_id, inc.comms_id, inc.scribe_id) == ("U0BOB", "U0CAROL", "U0DAN")
     assert inc.acknowledged_at is not None
-    assert "lead <@U0BOB>" in bot.slack.channel(room)["topic"]
+    assert "lead @bob ·" in bot.slack.channel(room)["topic"]  # topics are not linkified
     assert {"U0BOB", "U0CAROL", "U0DAN"} <= set(bot.slack.channel(room)["members"])
     assert "take_lead" not in str(bot.slack.message(room, inc.alert_ts)["blocks"])
     for bad, expect in [

@@ -102,7 +102,7 @@ def _setup(rt: Runtime, inc: Incident) -> None:
     ch = inc.channel_id
     assert ch is not None
     jobs: dict[str, Future[Any]] = {}
-    jobs["topic"] = rt.fanout.submit(rt.chat.set_topic, ch, messages.topic(inc))
+    jobs["topic"] = rt.fanout.submit(rt.chat.set_topic, ch, _topic(rt, inc))
     jobs["purpose"] = rt.fanout.submit(
         rt.chat.set_purpose, ch, f"War room for {inc.number}: {escape(inc.title)}"
     )
@@ -220,7 +220,7 @@ def apply_change(rt: Runtime, change: Change, response_url: str | None = None) -
     try:
         _announce_change(rt, change, level, tz)
         if change.kind in ("status", "severity", "role", "resolved", "reopened"):
-            rt.chat.set_topic(inc.channel_id, messages.topic(inc))
+            rt.chat.set_topic(inc.channel_id, _topic(rt, inc))
             _refresh_alert(rt, inc)
         if change.kind == "role" and change.after:
             rt.chat.invite(inc.channel_id, [change.after])
@@ -232,6 +232,10 @@ def apply_change(rt: Runtime, change: Change, response_url: str | None = None) -
             response_url,
             f":warning: Recorded on the timeline, but posting it to Slack failed: {_plain(e)}.",
         )
+
+
+def _topic(rt: Runtime, inc: Incident) -> str:
+    return messages.topic(inc, rt.chat.user_name(inc.lead_id) if inc.lead_id else None)
 
 
 def _refresh_alert(rt: Runtime, inc: Incident) -> None:
