@@ -23,7 +23,10 @@ from bot.mrkdwn import escape
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
-SETUP_LEASE = timedelta(seconds=60)
+# Longer than one Slack call may wait out rate limits (chat.RATE_LIMIT_PATIENCE): a setup in a
+# burst takes minutes, and a lapsed lease would let a second worker post the alert again. The
+# price: a setup whose process died is resumed by another only once this has passed.
+SETUP_LEASE = timedelta(minutes=11)
 MAX_NAME_SUFFIX = 5
 
 
