@@ -111,9 +111,10 @@ def _setup(rt: Runtime, inc: Incident) -> None:
     )
     if not inc.invited:
         jobs["invite"] = rt.fanout.submit(rt.chat.invite, ch, [inc.reporter_id, *level.responders])
+    pinned: Future[None] | None = None
     if inc.alert_ts is None:
         text, blocks = messages.alert(inc, level, rt.policy.tz, next_update_due(inc, level))
-        jobs["alert"] = rt.fanout.submit(rt.chat.post, ch, text, blocks)
+        jobs["alert"], pinned = _post_then_pin(rt, ch, text, blocks)
     if inc.announce_ts is None:
         text, blocks = messages.announcement(inc, level)
         announce_to = rt.chat.channel_id(rt.policy.announcement_channel)
@@ -154,10 +155,31 @@ def _setup(rt: Runtime, inc: Incident) -> None:
             ready_at=inc.ready_at,
             setup_error=None,
         )
-    if not inc.alert_pinned:
+    if pinned is not None:
+        pinned.result()  # pinned meanwhile, as soon as the alert's ts was known
+    elif not inc.alert_pinned:
         assert inc.alert_ts is not None
         rt.chat.pin(ch, inc.alert_ts)
     _save(rt, inc.id, alert_pinned=True, setup_error=None, setup_claim_until=None)
+
+
+def _post_then_pin(
+    rt: Runtime, ch: str, text: str, blocks: list[dict[str, Any]]
+) -> tuple[Future[str], Future[None]]:
+    """Post the alert and pin it as soon as Slack returns its ts: the pin's round trip overlaps
+    the rest of the setup instead of following it. Two futures: posted (its ts), and pinned."""
+    posted: Future[str] = Future()
+
+    def run() -> None:
+        try:
+            ts = rt.chat.post(ch, text, blocks)
+        except BaseException as e:
+            posted.set_exception(e)
+            raise
+        posted.set_result(ts)
+        rt.chat.pin(ch, ts)
+
+    return posted, rt.fanout.submit(run)
 
 
 def _setup_failed(rt: Runtime, inc: Incident, err: ChatError, response_url: str | None) -> None:

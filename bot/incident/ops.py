@@ -169,8 +169,9 @@ def capture_message(
         inc = service.by_channel(s, channel_id)
         if inc is None:
             return False
-        if how == "pin" and ts == inc.alert_ts:
-            return False  # the bot's own alert; its pin is already recorded as setup
+        if how == "pin" and (ts == inc.alert_ts or actor == rt.chat.bot_user_id):
+            # The bot's own alert, pinned during setup, maybe before its ts was saved.
+            return False
         at = datetime.fromtimestamp(float(ts), UTC)
         return timeline.capture_once(
             s,
