@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import threading
 import time
 from collections.abc import Iterator
@@ -12,35 +11,12 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.webhook import WebhookClient
 
 from standins.slack.api import SlackStandIn
 from standins.slack.driver import SlackDriver
-from standins.slack.scopes import EVERY_SCOPE
-
-TOKEN = "xoxb-sandbox"
-SECRET = "standin-test-secret"
-TS_RE = re.compile(r"^\d{10}\.\d{6}$")
-
-
-@pytest.fixture
-def slack() -> Iterator[SlackStandIn]:
-    with SlackStandIn(token=TOKEN, scopes=EVERY_SCOPE) as s:
-        yield s
-
-
-@pytest.fixture
-def client(slack: SlackStandIn) -> WebClient:
-    return WebClient(token=TOKEN, base_url=slack.api_url)
-
-
-def error_of(call: Any, **kwargs: Any) -> str:
-    with pytest.raises(SlackApiError) as info:
-        call(**kwargs)
-    return info.value.response["error"]
+from tests.slack_standin.conftest import SECRET
 
 
 # ------------------------------------------------------------------------------- driver

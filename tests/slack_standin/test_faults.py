@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import re
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,29 +13,8 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
 
 from standins.slack.api import SlackStandIn
-from standins.slack.scopes import EVERY_SCOPE
 from standins.slack.state import SlackError
-
-TOKEN = "xoxb-sandbox"
-SECRET = "standin-test-secret"
-TS_RE = re.compile(r"^\d{10}\.\d{6}$")
-
-
-@pytest.fixture
-def slack() -> Iterator[SlackStandIn]:
-    with SlackStandIn(token=TOKEN, scopes=EVERY_SCOPE) as s:
-        yield s
-
-
-@pytest.fixture
-def client(slack: SlackStandIn) -> WebClient:
-    return WebClient(token=TOKEN, base_url=slack.api_url)
-
-
-def error_of(call: Any, **kwargs: Any) -> str:
-    with pytest.raises(SlackApiError) as info:
-        call(**kwargs)
-    return info.value.response["error"]
+from tests.slack_standin.conftest import TOKEN, error_of
 
 
 # ---------------------------------------------------------------------- fault injection
