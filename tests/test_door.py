@@ -131,3 +131,15 @@ def test_slack_retries_of_an_event_pass_the_door_and_are_deduplicated_by_event_i
     assert r.status == 401
     bot.settle()
     assert [e.kind for e in events(bot.rt, inc.id)].count("pushpin") == 1
+
+
+def test_with_redis_down_declarations_go_on_and_readiness_says_degraded(db_url, standin) -> None:
+    import urllib.request
+
+    for bot in make_bot(db_url, standin, redis_url="redis://127.0.0.1:1/0"):
+        with urllib.request.urlopen(bot.url + "/readyz", timeout=5) as r:
+            assert r.status == 200 and r.read() == b"degraded: redis unreachable"
+        bot.cmd("declare P1 Checkout API returns 500s")
+        bot.cmd("declare P1 Checkout API returns 500s")  # the repeat: the database guard holds
+        [inc] = incidents(bot.rt)
+        assert inc.ready_at is not None

@@ -74,12 +74,15 @@ def build_asgi(bolt: App, rt: Runtime) -> Starlette:
                     s.execute(text("SELECT 1"))
             except Exception as e:
                 return f"database: {e.__class__.__name__}"
-            if not rt.once.ping():
-                return "redis: unreachable"
             return None
 
         problem = await run_in_threadpool(check)
-        return PlainTextResponse(problem or "ready", status_code=503 if problem else 200)
+        if problem:
+            return PlainTextResponse(problem, status_code=503)
+        # Redis only fronts the database's guards: without it the bot still serves, so a pod
+        # stays in rotation and says so (taking every pod out would be the outage).
+        redis_ok = await run_in_threadpool(rt.once.ping)
+        return PlainTextResponse("ready" if redis_ok else "degraded: redis unreachable")
 
     async def metrics(_: Request) -> Response:
         body = await run_in_threadpool(rt.metrics.render)
