@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from bot.edges import http_routes
 from bot.runtime import Runtime
 from bot.slack import door
 
@@ -94,6 +95,7 @@ def build_asgi(bolt: App, rt: Runtime) -> Starlette:
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route("/metrics", metrics, methods=["GET"]),
+            *http_routes(rt),
         ]
     )
 

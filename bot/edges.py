@@ -1,0 +1,13 @@
+"""The HTTP edges beside Slack's events path: each adapter (alert hooks, the web console) adds its
+routes here, so every server (serve, tests, the sandbox) exposes the same surface."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+from bot.runtime import Runtime
+
+
+def http_routes(rt: Runtime) -> list[BaseRoute]:
+    routes: list[BaseRoute] = []
+    return routes
