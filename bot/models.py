@@ -45,6 +45,9 @@ class Incident(Base):
     scribe_id: Mapped[str | None] = mapped_column(String(32))
     origin_channel_id: Mapped[str] = mapped_column(String(32), default="")
     source_link: Mapped[str] = mapped_column(Text, default="")
+    # The catalog service it was declared for, and its type (a playbook's name); None: neither.
+    service: Mapped[str | None] = mapped_column(String(40))
+    type: Mapped[str | None] = mapped_column(String(40))
     declared_at: Mapped[datetime] = mapped_column(UTCDateTime)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     mitigated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
