@@ -12,6 +12,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.catalog.policy import Services
 from bot.severity import CODES, SeverityLevel
 
 
@@ -215,6 +216,7 @@ class Policy(BaseModel):
     postmortem_reminder_hours: Annotated[float, Field(gt=0)] = 48  # after resolution
     archive_after_days: Annotated[float, Field(ge=0)] = 0  # 0: never archive war rooms
     targets: Targets = Field(default_factory=Targets)
+    services: Services = {}  # the service catalog (bot/catalog/policy.py), checked against targets
     action_defaults: ActionRule = Field(default_factory=ActionRule)
     actions: dict[str, ActionRule] = {}  # per action name, overriding action_defaults
     log_tail_max: Annotated[int, Field(ge=1, le=10000)] = 1000
@@ -223,6 +225,7 @@ class Policy(BaseModel):
     rollout_watch_seconds: Annotated[float, Field(gt=0, le=3600)] = 300
     rollout_poll_seconds: Annotated[float, Field(gt=0, le=60)] = 2
     postmortem_template: str = ""  # a Jinja2 file replacing the built-in Markdown template
+    playbooks_dir: str = ""  # a team's playbook files; relative to the policy file
 
     def rule(self, action: str) -> ActionRule:
         return self.actions.get(action, self.action_defaults)
