@@ -243,3 +243,7 @@ class SeenRequest(Base):
 
     signature: Mapped[str] = mapped_column(String(80), primary_key=True)
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+# Tables of other packages, registered on the same metadata (migrations compare against it).
+import bot.alerts.models  # noqa: E402, F401

@@ -1,0 +1,1 @@
+"""Alerts in: monitoring systems' webhooks, routed by the policy to incidents."""
