@@ -15,6 +15,14 @@ class ChatError(Exception):
 
 
 Blocks = list[dict[str, Any]]
+# Slack message metadata: {"event_type": "warroom_timer", "event_payload": {...}}. It stays with
+# the message, so a restarted process can find out whether its post already landed.
+Metadata = dict[str, Any]
+
+
+def mark(event_type: str, **payload: str | int | float | bool) -> Metadata:
+    """Metadata naming what a post is (event_type: letters, digits and underscores)."""
+    return {"event_type": event_type, "event_payload": payload}
 
 
 class Chat(Protocol):
@@ -27,8 +35,18 @@ class Chat(Protocol):
     def set_purpose(self, channel: str, purpose: str) -> None: ...
     def invite(self, channel: str, users: list[str]) -> None: ...
     def post(
-        self, channel: str, text: str, blocks: Blocks | None = None, thread_ts: str | None = None
+        self,
+        channel: str,
+        text: str,
+        blocks: Blocks | None = None,
+        thread_ts: str | None = None,
+        metadata: Metadata | None = None,
     ) -> str: ...
+    def marked(self, channel: str, event_type: str, oldest: float) -> list[tuple[str, Metadata]]:
+        """(ts, event_payload) of the bot's top-level posts in `channel` since `oldest` (epoch
+        seconds) whose metadata has `event_type`, newest first."""
+        ...
+
     def update(self, channel: str, ts: str, text: str, blocks: Blocks | None = None) -> None: ...
     def pin(self, channel: str, ts: str) -> None: ...
     def ephemeral(

@@ -19,7 +19,7 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.webhook import WebhookClient
 
-from bot.chat import Blocks, ChatError
+from bot.chat import Blocks, ChatError, Metadata
 from bot.slack.keepalive import KeepAliveWebClient
 
 log = logging.getLogger(__name__)
@@ -174,7 +174,12 @@ class SlackChat:
                     raise
 
     def post(
-        self, channel: str, text: str, blocks: Blocks | None = None, thread_ts: str | None = None
+        self,
+        channel: str,
+        text: str,
+        blocks: Blocks | None = None,
+        thread_ts: str | None = None,
+        metadata: Metadata | None = None,
     ) -> str:
         kwargs = {
             "channel": channel,
@@ -182,6 +187,7 @@ class SlackChat:
             "blocks": blocks,
             "thread_ts": thread_ts,
             "unfurl_links": False,
+            "metadata": metadata,
         }
         try:
             return self._call("chat_postMessage", **kwargs)["ts"]
@@ -190,6 +196,27 @@ class SlackChat:
                 raise
         self._call("conversations_join", channel=channel)
         return self._call("chat_postMessage", **kwargs)["ts"]
+
+    def marked(self, channel: str, event_type: str, oldest: float) -> list[tuple[str, Metadata]]:
+        found: list[tuple[str, Metadata]] = []
+        cursor = None
+        while True:
+            page = self._call(
+                "conversations_history",
+                channel=channel,
+                oldest=f"{max(oldest, 0):.6f}",
+                include_all_metadata=True,
+                limit=200,
+                cursor=cursor,
+            )
+            for m in page.get("messages", []):
+                meta = m.get("metadata") or {}
+                # Only our own posts: another app could post the same event_type.
+                if m.get("user") == self.bot_user_id and meta.get("event_type") == event_type:
+                    found.append((m["ts"], meta.get("event_payload") or {}))
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return found
 
     def update(self, channel: str, ts: str, text: str, blocks: Blocks | None = None) -> None:
         self._call("chat_update", channel=channel, ts=ts, text=text, blocks=blocks)

@@ -152,8 +152,9 @@ class ConversationsMethods(MessageStore):
             if m["thread_ts"] in (None, m["ts"]) and in_range(float(m["ts"]))
         ]
         page, meta = _paginate(top, p)
+        with_metadata = _bool(p.get("include_all_metadata"))
         return {
-            "messages": [self._api_message(ch, m) for m in page],
+            "messages": [self._api_message(ch, m, with_metadata) for m in page],
             "has_more": bool(meta["next_cursor"]),
             "pin_count": len(ch["pins"]),
             "response_metadata": meta,
@@ -168,8 +169,9 @@ class ConversationsMethods(MessageStore):
         root = parent["thread_ts"] or parent["ts"]
         thread = [m for m in ch["messages"] if m["ts"] == root or m["thread_ts"] == root]
         page, meta = _paginate(thread, p, default_limit=1000)
+        with_metadata = _bool(p.get("include_all_metadata"))
         return {
-            "messages": [self._api_message(ch, m) for m in page],
+            "messages": [self._api_message(ch, m, with_metadata) for m in page],
             "has_more": bool(meta["next_cursor"]),
             "response_metadata": meta,
         }

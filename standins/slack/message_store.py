@@ -82,6 +82,7 @@ class MessageStore(SlackStore):
             "reply_count": 0,
             "reply_users": [],
             "latest_reply": None,
+            "metadata": None,
         }
         if parent is not None:
             parent["thread_ts"] = parent["ts"]
@@ -151,7 +152,9 @@ class MessageStore(SlackStore):
         }
         self._emit_in(ch, event)
 
-    def _api_message(self, ch: dict[str, Any], m: dict[str, Any]) -> dict[str, Any]:
+    def _api_message(
+        self, ch: dict[str, Any], m: dict[str, Any], with_metadata: bool = False
+    ) -> dict[str, Any]:
         out: dict[str, Any] = {"type": "message", "user": m["user"], "text": m["text"]}
         out.update(ts=m["ts"], team=TEAM_ID)
         if m["bot_id"]:
@@ -171,4 +174,6 @@ class MessageStore(SlackStore):
             out["edited"] = m["edited"]
         if m["files"]:
             out.update(files=m["files"], upload=False)
+        if with_metadata and m.get("metadata"):
+            out["metadata"] = m["metadata"]  # conversations.history with include_all_metadata
         return copy.deepcopy(out)

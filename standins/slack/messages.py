@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from standins.slack.message_store import MessageStore
-from standins.slack.params import SlackError
+from standins.slack.params import SlackError, _metadata
 from standins.slack.store import BOT_USER_ID, WORKSPACE_URL
 
 
@@ -13,7 +13,9 @@ class MessageMethods(MessageStore):
     def api_chat_postMessage(self, p: dict) -> dict:
         ch = self._writable(p.get("channel"), allow_name=True)
         text, blocks = self._content(p, "chat.postMessage", ch["id"])
+        metadata = _metadata(p.get("metadata"))
         msg = self._add_message(ch, BOT_USER_ID, text or "", blocks or [], p.get("thread_ts"))
+        msg["metadata"] = metadata
         return {"channel": ch["id"], "ts": msg["ts"], "message": self._api_message(ch, msg)}
 
     def api_chat_update(self, p: dict) -> dict:
@@ -24,6 +26,9 @@ class MessageMethods(MessageStore):
         if msg["user"] != BOT_USER_ID:
             raise SlackError("cant_update_message")
         text, blocks = self._content(p, "chat.update", ch["id"], update=True)
+        metadata = _metadata(p.get("metadata"))  # omitted: the message keeps its metadata
+        if metadata is not None:
+            msg["metadata"] = metadata
         # Slack keeps fields the update omits; an empty blocks list removes the blocks.
         if text is not None:
             msg["text"] = text

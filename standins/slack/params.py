@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from typing import Any
+
+_EVENT_TYPE = re.compile(r"[A-Za-z0-9_]+")
 
 
 class SlackError(Exception):
@@ -37,6 +40,28 @@ def _json_value(value: Any, error: str) -> Any:
         except ValueError:
             raise SlackError(error) from None
     return value
+
+
+def _metadata(value: Any) -> dict[str, Any] | None:
+    """``metadata`` of chat.postMessage / chat.update: a JSON string (form bodies) or an object
+    (JSON bodies) with ``event_type`` (alphanumeric, underscores allowed) and an object
+    ``event_payload``. Not JSON or not an object: ``invalid_metadata_format``; the wrong keys or
+    types: ``invalid_metadata_schema``."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise SlackError("invalid_metadata_format") from None
+    if not isinstance(value, dict):
+        raise SlackError("invalid_metadata_format")
+    event_type, payload = value.get("event_type"), value.get("event_payload")
+    if not isinstance(event_type, str) or not _EVENT_TYPE.fullmatch(event_type):
+        raise SlackError("invalid_metadata_schema")
+    if not isinstance(payload, dict) or set(value) - {"event_type", "event_payload"}:
+        raise SlackError("invalid_metadata_schema")
+    return {"event_type": event_type, "event_payload": payload}
 
 
 def _id_list(value: Any) -> list[str]:
