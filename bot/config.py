@@ -12,6 +12,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.alerts.policy import Alerts, AlertsPolicy
 from bot.catalog.policy import Services
 from bot.severity import CODES, SeverityLevel
 
@@ -217,6 +218,7 @@ class Policy(BaseModel):
     archive_after_days: Annotated[float, Field(ge=0)] = 0  # 0: never archive war rooms
     targets: Targets = Field(default_factory=Targets)
     services: Services = {}  # the service catalog (bot/catalog/policy.py), checked against targets
+    alerts: Alerts = Field(default_factory=AlertsPolicy)  # alerts in (bot/alerts/policy.py)
     action_defaults: ActionRule = Field(default_factory=ActionRule)
     actions: dict[str, ActionRule] = {}  # per action name, overriding action_defaults
     log_tail_max: Annotated[int, Field(ge=1, le=10000)] = 1000
