@@ -17,6 +17,7 @@ from bot.config import Policy, Settings
 from bot.db import Database
 from bot.metrics import Metrics
 from bot.once import Once
+from bot.playbooks.library import Library
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,8 @@ class Runtime:
     actions: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(8, "actions"))
     targets: Any = None  # bot.targets.Targets, built from the policy
     metrics: Metrics = field(default_factory=Metrics)
+    # Shipped and team playbooks; re-read when a file changes (bot.playbooks.library).
+    playbooks: Library = field(default_factory=Library)
     # Independent Slack calls inside one flow run side by side here.
     fanout: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(32, "fanout"))
     # War-room setups, the heaviest effect, run a few at a time: when declarations outrun the

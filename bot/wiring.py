@@ -10,6 +10,7 @@ from bot.db import Database
 from bot.metrics import Metrics
 from bot.migrate import upgrade
 from bot.once import NoOnce, Once, RedisOnce
+from bot.playbooks.library import Library
 from bot.runtime import Runtime
 from bot.slack.chat import SlackChat, make_client
 from bot.targets import Targets
@@ -36,6 +37,7 @@ def build_runtime(
         setups=ThreadPoolExecutor(settings.setup_workers, "setup"),
         targets=Targets(policy),
         metrics=metrics,
+        playbooks=Library.for_policy(policy.playbooks_dir, settings.warroom_config),
     )
 
 

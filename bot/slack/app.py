@@ -19,6 +19,7 @@ from bot.chat import ChatError
 from bot.incident import ops
 from bot.runtime import Runtime
 from commands import declare, reminders, roles, run, status
+from commands.actions.playbooks import registry_check
 from commands.base import Reply, Request, control_character, strip_controls
 from commands.router import SUBCOMMANDS, dispatch, guarded
 
@@ -77,6 +78,7 @@ def build_app(rt: Runtime, signing_secret: str, token: str) -> App:
 
     client = getattr(rt.chat, "client", None)
     client = client if isinstance(client, WebClient) else None
+    rt.playbooks.bind(registry_check(rt.policy))  # steps checked against the action registry
     app = App(
         signing_secret=signing_secret,
         token=None if client else token,
