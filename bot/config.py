@@ -14,7 +14,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.alerts.policy import Alerts, AlertsPolicy
 from bot.catalog.policy import Services
+from bot.paging.policy import PagingPolicy
 from bot.severity import CODES, SeverityLevel
+from bot.statuspage.policy import StatusPagePolicy
 
 
 class ConfigError(Exception):
@@ -227,6 +229,8 @@ class Policy(BaseModel):
     rollout_watch_seconds: Annotated[float, Field(gt=0, le=3600)] = 300
     rollout_poll_seconds: Annotated[float, Field(gt=0, le=60)] = 2
     postmortem_template: str = ""  # a Jinja2 file replacing the built-in Markdown template
+    paging: PagingPolicy = Field(default_factory=PagingPolicy)  # PagerDuty / JSM on-call
+    status_page: StatusPagePolicy = Field(default_factory=StatusPagePolicy)
     playbooks_dir: str = ""  # a team's playbook files; relative to the policy file
 
     def rule(self, action: str) -> ActionRule:

@@ -1,0 +1,1 @@
+"""Telling customers: the status-page kind of outside service (Atlassian Statuspage)."""
