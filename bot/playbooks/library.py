@@ -143,7 +143,8 @@ def _problem(pb: Playbook, check: StepCheck | None) -> tuple[tuple[Any, ...], st
 
 
 def _words(text: str) -> set[str]:
-    return set(re.findall(r"[a-z0-9]+", text.lower()))
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    return set(words) | {w[:-1] for w in words if len(w) > 3 and w.endswith("s")}  # 500s, OOMs
 
 
 class Library:
