@@ -89,6 +89,7 @@ def alert(
     pairs = [
         ("Title", title),
         ("Severity", f"{EMOJI.get(inc.severity, '')} {inc.severity} — {level.label}"),
+        ("Service", escape(inc.service or "") or "—"),
         ("Status", inc.status.capitalize()),
         ("Lead", _who(inc.lead_id)),
         ("Impact", escape(inc.impact or "") or "_not yet described_"),
@@ -119,6 +120,8 @@ def announcement(inc: Incident, level: SeverityLevel) -> tuple[str, list[Block]]
         f"by <@{inc.reporter_id}>: *{title}*\n"
         f"War room: <#{inc.channel_id}> · Status: {inc.status.capitalize()}"
     )
+    if inc.service:
+        text += f" · Service: {escape(inc.service)}"
     if inc.impact:
         text += f"\nImpact: {escape(inc.impact)}"
     blocks = [

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import update
 
 from bot import messages
+from bot.catalog.war_room import invitees
 from bot.chat import ChatError
 from bot.incident import service, timeline
 from bot.incident.cadence import next_update_due
@@ -110,7 +111,9 @@ def _setup(rt: Runtime, inc: Incident) -> None:
         rt.chat.set_purpose, ch, f"War room for {inc.number}: {escape(inc.title)}"
     )
     if not inc.invited:
-        jobs["invite"] = rt.fanout.submit(rt.chat.invite, ch, [inc.reporter_id, *level.responders])
+        jobs["invite"] = rt.fanout.submit(
+            lambda: rt.chat.invite(ch, invitees(rt, inc, level.responders))
+        )
     pinned: Future[None] | None = None
     if inc.alert_ts is None:
         text, blocks = messages.alert(inc, level, rt.policy.tz, next_update_due(inc, level))
@@ -144,7 +147,7 @@ def _setup(rt: Runtime, inc: Incident) -> None:
     if inc.ready_at is None:
         # Ready is when people can work in it; the pin needs the alert's ts, a third round
         # trip, so it follows (and a restart resumes it: the setup is unfinished until pinned).
-        who = ", ".join(f"<@{u}>" for u in dict.fromkeys([inc.reporter_id, *level.responders]))
+        who = ", ".join(f"<@{u}>" for u in invitees(rt, inc, level.responders))
         inc.ready_at = rt.now()
         _save(
             rt,

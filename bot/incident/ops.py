@@ -16,6 +16,7 @@ from bot.incident import action_items, service, timeline
 from bot.incident.lifecycle import Change
 from bot.incident.service import Declared, IncidentError
 from bot.models import ActionItem, Incident, ProcessedEvent, TimelineEvent
+from bot.paging import ops as paging
 from bot.runtime import Runtime
 from bot.timers import plan
 
@@ -36,6 +37,8 @@ def declare(
     team_id: str,
     channel: str,
     source_link: str = "",
+    service_name: str | None = None,
+    type: str | None = None,
 ) -> Declared:
     now = rt.now()
     window = timedelta(seconds=rt.policy.declare_dedupe_seconds)
@@ -63,9 +66,12 @@ def declare(
             dedupe_window=window,
             source_link=source_link,
             number=None if rt.db.is_sqlite else _own_number(rt),
+            service_name=service_name,
+            type=type,
         )
         if not d.duplicate:
             plan.plan_new(s, d.incident, rt.policy, now)
+            paging.after_declare(s, rt, d.incident, now)  # the page commits with the incident
         return d
 
 
@@ -86,6 +92,7 @@ def in_war_room(
 
 def _changed(s: Session, rt: Runtime, change: Change) -> Change:
     plan.after_change(s, change, rt.policy, rt.now())  # same transaction as the change
+    paging.after_change(s, rt, change, rt.now())
     return change
 
 

@@ -101,6 +101,8 @@ def declare(
     dedupe_window: timedelta,
     source_link: str = "",
     number: Callable[[date], int] | None = None,
+    service_name: str | None = None,  # the catalog's (bot.catalog)
+    type: str | None = None,  # the incident type, a playbook's name
 ) -> Declared:
     """`number` allocates the day's next number outside this transaction (see `next_number`);
     without it the counter row is bumped here, and stays locked until this commits."""
@@ -128,6 +130,8 @@ def declare(
         origin_channel_id=origin_channel,
         source_link=source_link,
         declared_at=now,
+        service=service_name,
+        type=type,
     )
     session.add(inc)
     session.flush()
@@ -140,7 +144,13 @@ def declare(
         at=now,
         actor=reporter,
         text=f"{severity} declared: {title}",
-        data={"severity": severity, "impact": inc.impact, "source": source_link or None},
+        data={
+            "severity": severity,
+            "impact": inc.impact,
+            "source": source_link or None,
+            "service": service_name,
+            "type": type,
+        },
     )
     return Declared(inc, duplicate=False)
 

@@ -8,7 +8,7 @@ Timers claimed in one tick are fired together, so the database work is shared be
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from bot.catalog.war_room import with_owners
 from bot.chat import ChatError
 from bot.incident import timeline
 from bot.incident.cadence import next_update_due, update_cadence
@@ -23,6 +24,7 @@ from bot.models import ActionItem, Incident, TimelineEvent, Timer
 from bot.mrkdwn import escape
 from bot.runtime import Runtime
 from bot.timers import notices, plan
+from bot.timers.landed import TimerPosts
 
 log = logging.getLogger(__name__)
 LATE_AFTER = timedelta(seconds=5)  # beyond normal polling delay: the process was down
@@ -38,14 +40,19 @@ PERMANENT = {
 }
 
 
-def fire(rt: Runtime, timer_id: int, worker: str) -> str:
+def fire(rt: Runtime, timer_id: int, worker: str, recheck: bool = False) -> str:
     """Fire one claimed timer; the outcome, or "lost" if the claim is no longer `worker`'s."""
-    return fire_batch(rt, [timer_id], worker).get(timer_id, "lost")
+    return fire_batch(rt, [timer_id], worker, {timer_id} if recheck else ()).get(timer_id, "lost")
 
 
-def fire_batch(rt: Runtime, timer_ids: Sequence[int], worker: str) -> dict[int, str]:
+def fire_batch(
+    rt: Runtime, timer_ids: Sequence[int], worker: str, recheck: Collection[int] = ()
+) -> dict[int, str]:
     """Fire timers claimed together: one read, the Slack posts side by side, one transaction to
     mark them fired, record them and plan what follows (per timer, a dozen statements fewer).
+
+    `recheck`: timers taken over from a claim that lapsed (its process died or gave up); what
+    of theirs already landed in Slack is found by its metadata and not posted again.
     """
     now = rt.now()
     with rt.db.read() as s:
@@ -64,8 +71,9 @@ def fire_batch(rt: Runtime, timer_ids: Sequence[int], worker: str) -> dict[int, 
     def one(row: Any) -> Fired:
         t, inc = row
         late = now - t.due_at if now - t.due_at > LATE_AFTER else timedelta(0)
+        posts = TimerPosts(rt, t, t.id in recheck)
         try:
-            outcome, text = _act(rt, t, inc, since.get(inc.id, []), now, late)
+            outcome, text = _act(rt, posts, t, inc, since.get(inc.id, []), now, late)
         except ChatError as e:
             log.warning("timer %s (%s) failed: %s", t.id, t.kind, e)
             if e.code in PERMANENT:
@@ -115,7 +123,13 @@ def _since_last_update(s: Session, incs: list[Incident]) -> dict[int, list[Timel
 
 
 def _act(
-    rt: Runtime, t: Timer, inc: Incident, since: list[TimelineEvent], now: datetime, late: timedelta
+    rt: Runtime,
+    posts: TimerPosts,
+    t: Timer,
+    inc: Incident,
+    since: list[TimelineEvent],
+    now: datetime,
+    late: timedelta,
 ) -> tuple[str, str]:
     level = rt.policy.level(inc.severity)
     ch = inc.channel_id
@@ -129,22 +143,24 @@ def _act(
         text, blocks = notices.auto_update(
             inc, level, since, latest, rt.policy.tz, now, now + every
         )
-        rt.chat.post(ch, text, blocks)
+        posts.post(ch, "update", text, blocks)
         if level.mirror_updates:
-            rt.chat.post(rt.chat.channel_id(rt.policy.announcement_channel), text, blocks)
+            announce = rt.chat.channel_id(rt.policy.announcement_channel)
+            posts.post(announce, "update_mirror", text, blocks)
         who = [u for u in (inc.lead_id, inc.comms_id) if u]
         text, blocks = notices.reminder(inc, who, late)
-        rt.chat.post(ch, text, blocks)
+        posts.post(ch, "reminder", text, blocks)
         return "posted", "Status update due: automatic update posted, lead reminded"
     if t.kind == plan.ACK_ESCALATION:
         if inc.lead_id or inc.is_resolved:
             return "skipped", ""
         notify = level.escalation[t.step][1] if t.step < len(level.escalation) else ()
+        notify = with_owners(rt.policy, inc, notify)
         users = [u for u in notify if not u.startswith("S")]
         if users:
             rt.chat.invite(ch, users)
         text, blocks = notices.escalation(inc, level, t.step, notify, late)
-        rt.chat.post(ch, text, blocks)
+        posts.post(ch, "escalation", text, blocks)
         return "posted", f"Escalated (level {t.step + 1}) to " + (", ".join(notify) or "@here")
     if t.kind in (plan.RESOLVE_WARNING, plan.RESOLVE_BREACH):
         if inc.is_resolved:
@@ -153,13 +169,13 @@ def _act(
         text, blocks = notices.resolve_warning(
             inc, level, rt.policy.resolve_warning_percent, rt.policy.tz, breached, late
         )
-        rt.chat.post(ch, text, blocks)
+        posts.post(ch, "resolve_target", text, blocks)
         return "posted", "Resolution target breached" if breached else "Resolution target nearing"
     if t.kind == plan.POSTMORTEM_DUE:
         if inc.postmortem_at or not inc.is_resolved:
             return "skipped", ""
         text, blocks = notices.postmortem_due(inc, rt.policy.postmortem_reminder_hours, late)
-        rt.chat.post(ch, text, blocks)
+        posts.post(ch, "postmortem", text, blocks)
         return "posted", "Post-mortem reminder"
     if t.kind == plan.ACTION_ITEM_DUE:
         with rt.db.read() as s:
@@ -171,7 +187,7 @@ def _act(
             f"({escape(inc.title)}) was due {item.due}: {escape(item.text)}\nWhen it is done: "
             f"`/incident action done {item.number}` in <#{ch}>."
         )
-        rt.chat.post(item.owner_id, text)  # a user id: Slack delivers it as a DM
+        posts.post(item.owner_id, "action_item", text)  # a user id: Slack delivers it as a DM
         return "posted", f"Reminded <@{item.owner_id}> of overdue action item {item.number}"
     if t.kind == plan.ARCHIVE:
         if not inc.is_resolved:
