@@ -9,7 +9,7 @@ from collections.abc import Callable
 from bot.errors import UserError
 from bot.mrkdwn import escape
 from bot.runtime import Runtime
-from commands import declare, notes, overview, postmortem, reminders, roles, run, status
+from commands import declare, notes, overview, paging, postmortem, reminders, roles, run, status
 from commands.base import Reply, Request, control_character, control_refusal
 
 log = logging.getLogger(__name__)
@@ -27,6 +27,7 @@ SUBCOMMANDS: dict[str, Handler] = {
     "lead": roles.lead,
     "role": roles.role,
     "note": notes.note,
+    "page": paging.page,
     "remind": reminders.remind,
     "run": run.run,
     "rollback": run.remediation("rollback"),

@@ -1,0 +1,84 @@
+"""Paging around an incident's life: at declaration, on request, on *Take lead*, on resolve.
+
+The hooks run inside the incident's own transaction (the outbox row commits with the change);
+the sending starts after the commit, off the request's thread.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from bot.errors import UserError
+from bot.incident import service as incidents
+from bot.incident.lifecycle import Change
+from bot.models import Incident
+from bot.paging import service
+from bot.paging.models import Page
+from bot.paging.outbox import kick
+from bot.runtime import Runtime
+
+MAX_MESSAGE = 500
+NOT_A_WAR_ROOM = "Page from the incident's war room: `/incident page <service or team> [message]`."
+
+
+def _send_after_commit(s: Session, rt: Runtime) -> None:
+    if not s.info.get("pages_kick"):
+        s.info["pages_kick"] = True
+        event.listen(s, "after_commit", lambda _s: kick(rt), once=True)
+
+
+def _summary(inc: Incident, message: str = "") -> str:
+    text = f"[{inc.severity}] {inc.number}: {inc.title}"
+    return f"{text} — {message}" if message else text
+
+
+def after_declare(s: Session, rt: Runtime, inc: Incident, now: datetime) -> None:
+    policy = rt.policy.paging
+    if inc.severity not in policy.page_on_declare:
+        return
+    target = policy.target_for(getattr(inc, "service", None))
+    if target is None:
+        return
+    s.flush()  # the incident's id and number
+    if service.page(s, policy, inc, target, _summary(inc), inc.reporter_id, now, step=0):
+        _send_after_commit(s, rt)
+
+
+def after_change(s: Session, rt: Runtime, change: Change, now: datetime) -> None:
+    inc = change.incident
+    added = 0
+    if change.kind == "role" and change.text == "lead" and change.before is None:
+        added = service.follow_up(s, inc, "acknowledge", change.actor, now)
+    elif change.kind == "resolved":
+        added = service.follow_up(s, inc, "resolve", change.actor, now)
+    elif change.kind == "severity" and change.after in rt.policy.paging.page_on_declare:
+        target = rt.policy.paging.target_for(getattr(inc, "service", None))
+        if target is not None:
+            added = service.page(s, rt.policy.paging, inc, target, _summary(inc), change.actor, now)
+    if added:
+        _send_after_commit(s, rt)
+
+
+def page_on_request(rt: Runtime, channel_id: str, target: str, message: str, actor: str) -> str:
+    """`/incident page <target> [message]`: a new step, paged once; returns the target."""
+    if len(message) > MAX_MESSAGE:
+        raise UserError(f"Keep the message under {MAX_MESSAGE} characters; it goes to a phone.")
+    with rt.db.session() as s:
+        inc = incidents.by_channel(s, channel_id, lock=True)
+        if inc is None:
+            raise UserError(NOT_A_WAR_ROOM)
+        if inc.is_resolved:
+            raise UserError("The incident is resolved; `/incident reopen` before paging anyone.")
+        service.page(
+            s, rt.policy.paging, inc, target, _summary(inc, message), actor, rt.now(), None
+        )
+        _send_after_commit(s, rt)
+        return target
+
+
+def pages(rt: Runtime, incident_id: int) -> list[Page]:
+    with rt.db.read() as s:
+        return service.pages_of(s, incident_id)

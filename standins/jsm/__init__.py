@@ -1,0 +1,1 @@
+"""A stand-in for Jira Service Management Operations' integration alerts API."""

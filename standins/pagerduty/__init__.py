@@ -1,0 +1,1 @@
+"""A stand-in for PagerDuty's Events API v2."""
