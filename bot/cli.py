@@ -20,6 +20,7 @@ log = logging.getLogger("bot.cli")  # not __name__: it is __main__ under `python
 
 def _serve(args: argparse.Namespace) -> int:
     from bot.incident import flows
+    from bot.paging.outbox import PageRunner
     from bot.slack.app import build_app
     from bot.slack.server import build_asgi, serve
     from bot.timers.runner import TimerRunner
@@ -41,6 +42,7 @@ def _serve(args: argparse.Namespace) -> int:
     _identify(rt)
     flows.resume_unfinished(rt)
     timers = TimerRunner(rt).start()
+    pages = PageRunner(rt).start()  # says missing paging keys now, then retries due pages
     asgi = build_asgi(bolt, rt)
     # What start-up built (modules, the kubernetes client's models, the app) lives as long as
     # the process: out of the collector's sight, a full collection no longer walks it. Those
@@ -61,6 +63,7 @@ def _serve(args: argparse.Namespace) -> int:
     finally:
         # Graceful: stop claiming timers, finish in-flight work, hand back any claim.
         timers.stop()
+        pages.stop()
         rt.drain()
         handed_back = timers.release_claims()
         rt.shutdown()
