@@ -12,7 +12,7 @@ from bot.incident import ops as incident_ops
 from bot.models import ActionRequest
 from bot.mrkdwn import escape
 from bot.runtime import Runtime
-from commands.actions.registry import ACTIONS, Action, Plan, load
+from commands.actions.registry import ACTIONS, Action, Output, Plan, load
 from commands.base import Reply, Request, ok
 
 load()
@@ -99,7 +99,18 @@ def _request(
 
 def _execute(rt: Runtime, areq: ActionRequest, action: Action) -> None:
     timeout = rt.policy.rule(action.name).timeout_seconds
-    flows.execute(rt, areq.id, action.kind, lambda: action.run(rt.targets, areq.params), timeout)
+
+    def run() -> Output:
+        try:
+            return action.run(rt.targets, areq.params)
+        except UserError as e:
+            # A runner's one write is its last call: a refusal means it did not happen.
+            said = str(e)
+            if action.mutating and "Nothing was" not in said:
+                said += " Nothing was changed."
+            raise UserError(said) from None
+
+    flows.execute(rt, areq.id, action.kind, run, timeout)
 
 
 def _decide(approve: bool):

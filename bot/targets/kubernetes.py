@@ -44,13 +44,39 @@ def _in_cluster() -> bool:
     return bool(os.environ.get("KUBERNETES_SERVICE_HOST"))
 
 
+# RBAC's wording (k8s.io/apiserver authorization/authorizer: forbiddenMessage).
+FORBIDDEN = re.compile(
+    r'User "(?P<user>[^"]+)" cannot (?P<verb>\S+) resource "(?P<resource>[^"]+)" '
+    r'in API group "(?P<group>[^"]*)" (?:in the namespace "(?P<ns>[^"]+)"|at the cluster scope)'
+)
+
+
+def forbidden(what: str, message: str) -> str:
+    """What permission is missing, for whom and where, from a 403's Status message."""
+    m = FORBIDDEN.search(message)
+    if m is None:
+        said = f": {message}" if message else ""
+        return f"Kubernetes RBAC refused to {what} (403 Forbidden){said}."
+    group = f"API group `{m['group']}`" if m["group"] else "the core API group"
+    where = f"in namespace `{m['ns']}`" if m["ns"] else "at the cluster scope"
+    return (
+        f"Kubernetes RBAC refused to {what} (403 Forbidden): the bot's service account "
+        f"`{m['user']}` lacks the permission to *{m['verb']}* `{m['resource']}` ({group}) "
+        f"{where}. A cluster admin can grant it in Warroom's Role (the Helm chart grants it "
+        "for the namespaces in `kubernetes.namespaces`)."
+    )
+
+
 def explain(what: str, status: int, reason: str = "", message: str = "") -> TargetError:
     """A refusal in plain words, with the API server's own message where it says more."""
     said = f": {message}" if message else ""
     words = {
-        403: f"Kubernetes RBAC refused to {what} (403 Forbidden).",
+        403: forbidden(what, message),
         404: f"Not found: {what} (404).",
-        409: f"Kubernetes refused to {what} with a conflict (409){said}.",
+        409: (
+            f"Kubernetes refused to {what} with a conflict (409 Conflict){said}. The object "
+            "changed between Warroom's read and its write; ask again to see a fresh preview."
+        ),
         422: f"Kubernetes rejected the change to {what} (422 Invalid){said}.",
     }
     return TargetError(words.get(status, f"Kubernetes answered {status} {reason} to {what}{said}."))
@@ -266,7 +292,7 @@ def top(api: Any, what: str, ns: str | None, selector: str | None) -> list[dict[
         except ApiException as e:
             if e.status == 404:
                 continue
-            raise explain(f"read {what} metrics", e.status, e.reason) from None
+            raise explain(f"read {what} metrics", e.status, e.reason, status_message(e)) from None
     else:
         raise TargetError(
             "No metrics: metrics-server (metrics.k8s.io) is not installed in this cluster."

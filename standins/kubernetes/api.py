@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl, urlsplit
 from standins.http_server import KeepAliveServer, TrackedHandler
 from standins.kubernetes import discovery, fields
 from standins.kubernetes.control import K8sControl
+from standins.kubernetes.hold import Hold
 from standins.kubernetes.store import (
     DEPLOYMENT,
     RESOURCES,
@@ -65,6 +66,7 @@ class K8sStandIn(K8sControl):
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._requests: deque[Request] = deque(maxlen=100_000)  # bounded for long benchmarks
+        self._holds: list[Hold] = []
 
     # -------------------------------------------------------------------- lifecycle
     def start(self) -> K8sStandIn:
@@ -123,6 +125,24 @@ class K8sStandIn(K8sControl):
         with self.lock:
             return list(self._requests)
 
+    def hold(self, method: str, path: str, applied: bool = True, timeout: float = 60) -> Hold:
+        """Hold the next ``method`` request whose path ends with ``path`` until ``release()``
+        (or ``timeout``): with ``applied`` after the change is stored and before the answer is
+        sent (the client dies before it hears the outcome); without, before anything is done,
+        and the request is then dropped unapplied (the client died before sending it)."""
+        h = Hold(method, path, applied, timeout)
+        with self.lock:
+            self._holds.append(h)
+        return h
+
+    def _held(self, method: str, path: str, applied: bool) -> Hold | None:
+        with self.lock:
+            for h in self._holds:
+                if h.applied == applied and h.matches(method, path):
+                    self._holds.remove(h)
+                    return h
+        return None
+
     # --------------------------------------------------------------------- requests
     def handle(
         self,
@@ -140,6 +160,25 @@ class K8sStandIn(K8sControl):
             self._requests.append(Request(method, url.path, query, time.monotonic()))
         if self.latency > 0:
             time.sleep(self.latency)  # outside the lock so concurrent requests overlap
+        if (before := self._held(method, url.path, applied=False)) is not None:
+            before.wait()
+            err = ApiError(503, "ServiceUnavailable", "the client went away before sending")
+            return 503, "application/json", json.dumps(err.status()).encode()
+        answer = self._answer(method, url.path, query, ctype, body, accept, agent)
+        if (after := self._held(method, url.path, applied=True)) is not None:
+            after.wait()
+        return answer
+
+    def _answer(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, str],
+        ctype: str,
+        body: bytes,
+        accept: str,
+        agent: str,
+    ) -> tuple[int, str, bytes | WatchStream]:
         with self.lock:
             try:
                 self.controller.tick()
@@ -147,9 +186,7 @@ class K8sStandIn(K8sControl):
                 if method in VERBS:
                     _check_manager(manager)
                 self.store.manager = manager or fields.manager_from_agent(agent)
-                out = self._route(
-                    method, url.path, query, ctype.split(";")[0].strip().lower(), body
-                )
+                out = self._route(method, path, query, ctype.split(";")[0].strip().lower(), body)
                 if isinstance(out, WatchStream):
                     if wants_table(accept):
                         out.render = self._row_renderer(
@@ -228,6 +265,7 @@ class K8sStandIn(K8sControl):
         watch = q.get("watch") in ("true", "1")
         verb = VERBS.get(method, "watch" if watch else "get" if name else "list")
         self.authorize(verb, res, sub, ns, name)
+        self.collide(verb, res, sub, ns, name)
         dry = q.get("dryRun") == "All"
         if watch:
             if method != "GET" or sub:

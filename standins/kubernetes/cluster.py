@@ -32,6 +32,8 @@ from standins.kubernetes.store import (
     Store,
 )
 
+# A PolicyRule: verbs, resources, API groups, and the namespace of its RoleBinding (None: all).
+Grant = tuple[frozenset[str], frozenset[str], frozenset[str], str | None]
 WORKLOADS = (DEPLOYMENT, REPLICASET, STATEFULSET, DAEMONSET)
 SCALE = Resource("deployments", "autoscaling", "v1", "Scale")  # names Scale in Invalid errors
 
@@ -62,8 +64,11 @@ class K8sCluster:
         self.lock = self.store.lock
         self.controller = Controller(self.store)
         self.metrics_enabled = True  # off: metrics.k8s.io answers 404 like an unserved API group
-        self.user = "system:serviceaccount:warroom:warroom-bot"
+        self.user = "system:serviceaccount:warroom:warroom"  # the chart's
         self._rules: list[tuple[str, str, str | None]] = []
+        # The service account's Role rules: None grants everything (a cluster-admin binding).
+        self._grants: list[Grant] | None = None
+        self._conflicts: list[list[Any]] = []  # [verb, resource, namespace, times left]
         self._logs: dict[tuple[str, str, str, bool], list[tuple[float, str]]] = {}
         self._usage: dict[tuple[str, ...], dict[str, str]] = {}
         with self.lock:
@@ -79,9 +84,37 @@ class K8sCluster:
             self._rules.append((verb, resource, namespace))
 
     def allow_all(self) -> None:
-        """Drop every ``forbid`` rule."""
+        """Drop every ``forbid`` rule, every ``grant`` (back to allow-all) and every conflict."""
         with self.lock:
             self._rules.clear()
+            self._grants = None
+            self._conflicts.clear()
+
+    def grant(
+        self,
+        verbs: list[str],
+        resources: list[str],
+        api_groups: list[str] | None = None,
+        namespace: str | None = None,
+    ) -> None:
+        """Bind the service account to one more PolicyRule, as a Role (``namespace``) or a
+        ClusterRole (None) grants it. Once any rule is granted, everything not granted is
+        403 Forbidden, as RBAC answers. ``resources`` name subresources as RBAC does
+        (``deployments/scale``, ``pods/log``); ``"*"`` matches any verb, resource or group."""
+        groups = frozenset(api_groups if api_groups is not None else ["", "apps"])
+        with self.lock:
+            if self._grants is None:
+                self._grants = []
+            self._grants.append((frozenset(verbs), frozenset(resources), groups, namespace))
+
+    def conflict(
+        self, verb: str, resource: str, namespace: str | None = None, times: int = 1
+    ) -> None:
+        """Answer the next ``times`` ``verb`` requests on ``resource`` (``deployments``,
+        ``deployments/scale``, …) with 409 Conflict, as the API server does when the object
+        changed between its read and its write (``the object has been modified``)."""
+        with self.lock:
+            self._conflicts.append([verb, resource, namespace, times])
 
     def authorize(
         self, verb: str, res: Resource, sub: str, ns: str | None, name: str | None
@@ -93,6 +126,22 @@ class K8sCluster:
         for v, r, n in self._rules:
             if v in ("*", verb) and r in keys and n in (None, ns):
                 raise ApiError.forbidden(res, sub, verb, self.user, ns, name)
+        if self._grants is not None and not any(
+            (verb in verbs or "*" in verbs)
+            and (key in resources or "*" in resources)
+            and (res.group in groups or "*" in groups)
+            and n in (None, ns)
+            for verbs, resources, groups, n in self._grants
+        ):
+            raise ApiError.forbidden(res, sub, verb, self.user, ns, name)
+
+    def collide(self, verb: str, res: Resource, sub: str, ns: str | None, name: str | None) -> None:
+        """An injected 409 Conflict for this write, if one is armed (see ``conflict``)."""
+        key = f"{res.name}/{sub}" if sub else res.name
+        for c in self._conflicts:
+            if c[3] > 0 and c[0] in ("*", verb) and c[1] in ("*", key) and c[2] in (None, ns):
+                c[3] -= 1
+                raise ApiError.conflict(res, name or "")
 
     # ------------------------------------------------------------------------ reads
     def list_objects(
