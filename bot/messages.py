@@ -5,6 +5,7 @@ Plain dicts only: flows hand them to the chat port; nothing here talks to Slack.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -103,6 +104,8 @@ def alert(
         ),
     ]
     blocks = [section(f"*{head}*\n*{inc.number}* {title}"), fields(pairs)]
+    if re.match(r"^https?://[^\s<>|]+$", inc.source_link or ""):  # where it came from
+        blocks.append(context(f"Source: <{inc.source_link.replace('&', '&amp;')}|link>"))
     if inc.comms_id or inc.scribe_id:
         blocks.append(fields([("Comms", _who(inc.comms_id)), ("Scribe", _who(inc.scribe_id))]))
     if not inc.is_resolved:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from bot.errors import UserError
 from bot.mrkdwn import escape
 from bot.runtime import Runtime
-from commands import declare, notes, overview, paging, postmortem, reminders, roles, run, status
+from commands import alerts, declare, notes, overview, paging, postmortem, reminders, roles, run, status
 from commands.base import Reply, Request, control_character, control_refusal
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,7 @@ SUBCOMMANDS: dict[str, Handler] = {
     "timeline": overview.timeline,
     "list": overview.list_,
     "help": overview.help_,
+    "alerts": alerts.alerts,
 }
 
 

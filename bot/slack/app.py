@@ -18,7 +18,7 @@ from bot import logs, mrkdwn
 from bot.chat import ChatError
 from bot.incident import ops
 from bot.runtime import Runtime
-from commands import declare, reminders, roles, run, status
+from commands import alerts, declare, reminders, roles, run, status
 from commands.actions.playbooks import registry_check
 from commands.base import Reply, Request, control_character, strip_controls
 from commands.router import SUBCOMMANDS, dispatch, guarded
@@ -123,6 +123,8 @@ def build_app(rt: Runtime, signing_secret: str, token: str) -> App:
     button("approve_action", run.approve)
     button("deny_action", run.deny)
     button("diagnose", run.open_menu)
+    button("alert_declare", alerts.declare_suggested)
+    button("alert_ignore", alerts.ignore_suggested)
     # One button per revision: action_ids must be unique within a message (`rollback_to:3`).
     button(re.compile(r"^rollback_to(:\d+)?$"), run.rollback_to)
 

@@ -1,0 +1,37 @@
+"""Who may post alerts: the source's bearer token or HMAC-SHA256 signature, checked on the raw
+body before anything parses it, in constant time. Secrets never reach a log line."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Mapping
+
+from bot.alerts.policy import SourceAuth
+
+
+def admitted(auth: SourceAuth | None, headers: Mapping[str, str], body: bytes, now: float) -> bool:
+    """headers: lower-cased names. False for anything but a valid credential."""
+    if auth is None:
+        return False  # a source the policy does not name takes nothing
+    secret = auth.resolved()
+    if not secret:
+        return False
+    if auth.kind == "bearer":
+        given = headers.get("authorization", "")
+        scheme, _, token = given.partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(
+            token.strip().encode(), secret.encode()
+        )
+    signature = headers.get(auth.header.lower(), "").strip().removeprefix("sha256=")
+    signed = body
+    if auth.timestamp_header:
+        stamp = headers.get(auth.timestamp_header.lower(), "")
+        try:
+            if abs(now - float(stamp)) > auth.max_skew_seconds:
+                return False
+        except ValueError:
+            return False
+        signed = stamp.encode() + b":" + body
+    expected = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected.encode(), signature.lower().encode())

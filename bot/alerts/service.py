@@ -1,0 +1,248 @@
+"""Plain database operations on alerts, each in the caller's transaction: store a delivery once,
+group it, attach it to its group's open incident, and claim the group's next step."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from bot.alerts.models import Alert, AlertGroup
+from bot.alerts.policy import AlertRoute, AlertsPolicy
+from bot.alerts.sources.base import IncomingAlert
+from bot.db import insert_for
+from bot.incident import timeline
+from bot.models import Incident
+
+DECLARE_LEASE = timedelta(seconds=60)  # a declaration that died is retried after this
+
+
+@dataclass
+class Stored:
+    """What one delivery changed, for the flows to act on after the commit."""
+
+    new: int = 0
+    duplicates: int = 0
+    unrouted: int = 0
+    to_declare: list[tuple[int, str, int]] = field(default_factory=list)  # group, route, alert
+    to_suggest: list[tuple[int, str, int]] = field(default_factory=list)
+    attached: dict[int, list[int]] = field(default_factory=dict)  # incident -> alert ids
+    all_resolved: list[tuple[int, str]] = field(default_factory=list)  # incident, route
+
+
+def group_key(route: AlertRoute, labels: dict[str, str]) -> tuple[str, dict[str, str]]:
+    values = {k: labels.get(k, "") for k in route.group_by}
+    raw = "\x1f".join(f"{k}\x1e{v}" for k, v in sorted(values.items()))
+    return hashlib.sha256(raw.encode()).hexdigest(), values
+
+
+def _group(s: Session, route: str, key: str, labels: dict[str, str], now: datetime) -> AlertGroup:
+    """The group's row, created if new, locked until commit: deliveries of one group queue here."""
+    table = AlertGroup.__table__
+    s.execute(
+        insert_for(s.get_bind())(table)
+        .values(route=route, key=key, labels=labels, state="", created_at=now)
+        .on_conflict_do_nothing(index_elements=[table.c.route, table.c.key])
+    )
+    g = s.scalar(
+        select(AlertGroup)
+        .where(AlertGroup.route == route, AlertGroup.key == key)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    assert g is not None
+    return g
+
+
+def _insert(
+    s: Session,
+    source: str,
+    a: IncomingAlert,
+    route: str | None,
+    group_id: int | None,
+    now: datetime,
+) -> int | None:
+    """The alert's id if it is new; None if this fingerprint, status and start are stored."""
+    table = Alert.__table__
+    row = s.execute(
+        insert_for(s.get_bind())(table)
+        .values(
+            source=source,
+            fingerprint=a.fingerprint,
+            status=a.status,
+            starts_at=a.starts_at,
+            ends_at=a.ends_at,
+            labels=a.labels,
+            annotations=a.annotations,
+            generator_url=a.generator_url,
+            source_group_key=a.source_group_key,
+            route=route,
+            group_id=group_id,
+            received_at=now,
+        )
+        .on_conflict_do_nothing(
+            index_elements=[table.c.source, table.c.fingerprint, table.c.status, table.c.starts_at]
+        )
+        .returning(table.c.id)
+    ).first()
+    return None if row is None else int(row[0])
+
+
+def store(
+    s: Session, source: str, alerts: Iterable[IncomingAlert], policy: AlertsPolicy, now: datetime
+) -> Stored:
+    out = Stored()
+    grouped: dict[tuple[str, str], tuple[AlertRoute, dict[str, str], list[IncomingAlert]]] = {}
+    for a in alerts:
+        route = policy.route_for(source, a.labels)
+        if route is None:
+            if _insert(s, source, a, None, None, now) is None:
+                out.duplicates += 1
+            else:
+                out.new += 1
+                out.unrouted += 1
+            continue
+        key, values = group_key(route, a.labels)
+        grouped.setdefault((route.name, key), (route, values, []))[2].append(a)
+    # Lock groups in one order everywhere, so two deliveries never wait on each other in a circle.
+    for (name, key), (route, values, items) in sorted(grouped.items(), key=lambda kv: kv[0]):
+        g = _group(s, name, key, values, now)
+        new: list[tuple[int, IncomingAlert]] = []
+        for a in items:
+            aid = _insert(s, source, a, name, g.id, now)
+            if aid is None:
+                out.duplicates += 1
+            else:
+                new.append((aid, a))
+        out.new += len(new)
+        if new:
+            _route_group(s, g, route, new, now, out)
+    return out
+
+
+def _open_incident(s: Session, g: AlertGroup) -> int | None:
+    if g.incident_id is None:
+        return None
+    state = s.scalar(select(Incident.status).where(Incident.id == g.incident_id))
+    return g.incident_id if state is not None and state != "resolved" else None
+
+
+def _route_group(
+    s: Session,
+    g: AlertGroup,
+    route: AlertRoute,
+    new: list[tuple[int, IncomingAlert]],
+    now: datetime,
+    out: Stored,
+) -> None:
+    firing = [aid for aid, a in new if a.status == "firing"]
+    incident = _open_incident(s, g)
+    if incident is not None:
+        attach(s, incident, [aid for aid, _ in new], now)
+        out.attached.setdefault(incident, []).extend(aid for aid, _ in new)
+        if firing:
+            g.all_resolved_at = None
+        elif all_resolved(s, incident) and g.all_resolved_at is None:
+            g.all_resolved_at = now
+            timeline.record(
+                s,
+                incident,
+                "alerts_resolved",
+                at=now,
+                actor=None,
+                text=f"Every alert of route {route.name} has resolved",
+            )
+            out.all_resolved.append((incident, route.name))
+        return
+    if not firing:
+        if g.state in ("suggested", "ignored") and not _still_firing(s, g.id):
+            g.state = ""  # the next firing alert of this group is suggested afresh
+        return
+    lease_over = g.claim_until is None or g.claim_until <= now
+    if route.action == "declare" and (g.state != "declaring" or lease_over):
+        g.state, g.claim_until = "declaring", now + DECLARE_LEASE
+        out.to_declare.append((g.id, route.name, firing[0]))
+    elif route.action == "suggest" and g.state not in ("suggested", "ignored", "declaring"):
+        g.state = "suggested"
+        out.to_suggest.append((g.id, route.name, firing[0]))
+
+
+def _still_firing(s: Session, group_id: int) -> bool:
+    rows = s.execute(
+        select(Alert.fingerprint, Alert.starts_at, Alert.status).where(Alert.group_id == group_id)
+    ).all()
+    return bool(_firing_set(rows))
+
+
+def _firing_set(rows: Iterable[tuple[str, datetime, str]]) -> set[tuple[str, datetime]]:
+    firing = {(f, t) for f, t, st in rows if st == "firing"}
+    return firing - {(f, t) for f, t, st in rows if st == "resolved"}
+
+
+def all_resolved(s: Session, incident_id: int) -> bool:
+    rows = s.execute(
+        select(Alert.fingerprint, Alert.starts_at, Alert.status).where(
+            Alert.incident_id == incident_id
+        )
+    ).all()
+    return bool(rows) and not _firing_set(rows)
+
+
+def attach(s: Session, incident_id: int, alert_ids: list[int], now: datetime) -> None:
+    """Put alerts on the incident and its timeline, one event each, in this transaction."""
+    if not alert_ids:
+        return
+    s.execute(update(Alert).where(Alert.id.in_(alert_ids)).values(incident_id=incident_id))
+    for a in s.scalars(select(Alert).where(Alert.id.in_(alert_ids)).order_by(Alert.id)):
+        name = a.labels.get("alertname", "alert")
+        summary = a.annotations.get("summary", "")
+        timeline.record(
+            s,
+            incident_id,
+            "alert_" + a.status,
+            at=a.ends_at if a.status == "resolved" and a.ends_at else a.starts_at,
+            recorded_at=now,
+            actor=None,
+            text=f"{name} {a.status}" + (f": {summary}" if summary else ""),
+            data={"alert_id": a.id, "fingerprint": a.fingerprint, "source": a.source},
+        ).source_key = f"alert:{a.id}"
+
+
+def link(
+    s: Session,
+    group_id: int,
+    incident_id: int,
+    decided_by: str | None,
+    now: datetime,
+    service: str = "",
+) -> list[int]:
+    """The group's new incident: every alert of the group not yet on one goes onto it."""
+    g = s.get(AlertGroup, group_id, with_for_update=True, populate_existing=True)
+    assert g is not None
+    g.incident_id, g.state, g.claim_until = incident_id, "declared", None
+    g.decided_by, g.decided_at, g.all_resolved_at = decided_by, now, None
+    if service:
+        s.execute(
+            update(Incident)
+            .where(Incident.id == incident_id, Incident.service.is_(None))
+            .values(service=service)
+        )
+    ids = list(
+        s.scalars(select(Alert.id).where(Alert.group_id == group_id, Alert.incident_id.is_(None)))
+    )
+    attach(s, incident_id, ids, now)
+    return ids
+
+
+def claim_suggestion(s: Session, group_id: int, to: str, user: str, now: datetime) -> bool:
+    """Declare or Ignore pressed: True for the first press only (double clicks, two people)."""
+    res = s.execute(
+        update(AlertGroup)
+        .where(AlertGroup.id == group_id, AlertGroup.state == "suggested")
+        .values(state=to, decided_by=user, decided_at=now, claim_until=now + DECLARE_LEASE)
+    )
+    return res.rowcount == 1  # type: ignore[attr-defined]
