@@ -10,9 +10,12 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+from bot.errors import DatabaseUnreachable
 
 T = TypeVar("T")
 
@@ -116,6 +119,38 @@ def _socket_alive(dbapi_conn: Any) -> bool:
     return not readable
 
 
+# SQLSTATE classes of a connection lost or refused: 08 connection exception, 57P operator
+# intervention (admin shutdown, crash shutdown, cannot connect now: the server is starting).
+_GONE_STATES = ("08", "57P")
+
+
+def unreachable(err: BaseException) -> bool:
+    """Whether `err` says the database is away (a restart, a cut, a locked SQLite file) rather
+    than that the statement was wrong: the first is worth a retry, the second is a bug."""
+    if not isinstance(err, sa_exc.DBAPIError):
+        return False
+    if err.connection_invalidated:
+        return True
+    orig = err.orig
+    if not isinstance(err, sa_exc.OperationalError | sa_exc.InterfaceError):
+        return False
+    state = getattr(orig, "sqlstate", None)
+    if state is None:  # psycopg: refused, reset, timed out before any server answer
+        text = str(orig).lower()
+        return "locked" in text or "busy" in text or orig.__class__.__module__.startswith("psycopg")
+    return state.startswith(_GONE_STATES)
+
+
+@contextmanager
+def _reachable() -> Iterator[None]:
+    try:
+        yield
+    except sa_exc.DBAPIError as e:
+        if unreachable(e):
+            raise DatabaseUnreachable() from e
+        raise
+
+
 class Database:
     def __init__(self, url: str) -> None:
         self.url = url
@@ -140,16 +175,16 @@ class Database:
         """One unit of work: commits on success, rolls back on any error."""
         lock = self._write_lock
         if lock is None:
-            with self._sessions() as s, s.begin():
+            with _reachable(), self._sessions() as s, s.begin():
                 yield s
             return
-        with lock, self._sessions() as s, s.begin():
+        with _reachable(), lock, self._sessions() as s, s.begin():
             yield s
 
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A read-only unit of work: never takes SQLite's write lock."""
-        with self._reads() as s, s.begin():
+        with _reachable(), self._reads() as s, s.begin():
             yield s
 
     def in_own_transaction(self, fn: Callable[[Connection], T]) -> T:

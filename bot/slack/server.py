@@ -14,10 +14,11 @@ from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot.edges import http_routes
+from bot.errors import DatabaseUnreachable
 from bot.runtime import Runtime
 from bot.slack import door
 
@@ -41,7 +42,15 @@ def build_asgi(bolt: App, rt: Runtime) -> Starlette:
             rt.metrics.refused.labels("malformed").inc()
             return PlainTextResponse("malformed body", status_code=400)
         key = door.replay_key(why, body, content_type, headers.get("x-slack-retry-num", ""))
-        if not replays.first_time(key):
+        try:
+            first = replays.first_time(key)
+        except DatabaseUnreachable as e:
+            # Slack gets its ack and the person reads why; an event answered 503 comes again.
+            rt.metrics.refused.labels("database").inc()
+            if content_type.startswith("application/json"):
+                return PlainTextResponse("database unreachable", status_code=503)
+            return JSONResponse({"response_type": "ephemeral", "text": f":warning: {e}"})
+        if not first:
             rt.metrics.refused.labels("replayed").inc()
             log.warning("refused a replayed request (its signature was already served)")
             return PlainTextResponse("replayed request", status_code=401)
