@@ -220,9 +220,29 @@ def incident_line(inc: Incident, tz: ZoneInfo, now: datetime) -> str:
     )
 
 
+def _select(action_id: str, choices: list[tuple[str, str]], initial: str | None) -> Block:
+    options = [
+        {"text": {"type": "plain_text", "text": label[:75]}, "value": value}
+        for value, label in choices[:100]
+    ]
+    el: Block = {"type": "static_select", "action_id": action_id, "options": options}
+    chosen = next((o for o in options if o["value"] == initial), None)
+    if chosen:
+        el["initial_option"] = chosen
+    return el
+
+
 def declare_modal(
-    private_metadata: str, title: str = "", severity: str = "P2", impact: str = ""
+    private_metadata: str,
+    title: str = "",
+    severity: str = "P2",
+    impact: str = "",
+    services: list[tuple[str, str]] | None = None,
+    service: str | None = None,
+    types: list[tuple[str, str]] | None = None,
+    type: str | None = None,
 ) -> dict[str, Any]:
+    """The declare form; `services` (value, label) and `types` add optional selects."""
     options = [
         {"text": {"type": "plain_text", "text": code}, "value": code}
         for code in ("P0", "P1", "P2", "P3")
@@ -271,5 +291,31 @@ def declare_modal(
                 "label": {"type": "plain_text", "text": "Impact"},
                 "element": impact_input,
             },
+            *(
+                [
+                    {
+                        "type": "input",
+                        "block_id": "service",
+                        "optional": True,
+                        "label": {"type": "plain_text", "text": "Service"},
+                        "element": _select("service", services, service),
+                    }
+                ]
+                if services
+                else []
+            ),
+            *(
+                [
+                    {
+                        "type": "input",
+                        "block_id": "type",
+                        "optional": True,
+                        "label": {"type": "plain_text", "text": "Incident type"},
+                        "element": _select("type", types, type),
+                    }
+                ]
+                if types
+                else []
+            ),
         ],
     }

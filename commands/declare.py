@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
+from typing import Any
 
 from bot import messages
+from bot.catalog import find as catalog
 from bot.errors import UserError
 from bot.incident import flows, ops
 from bot.mrkdwn import escape
@@ -12,28 +15,133 @@ from bot.runtime import Runtime
 from bot.severity import looks_like_severity, normalize
 from commands.base import Reply, Request, ok
 
-USAGE = "`/incident declare <P0-P3> <title>`, e.g. `/incident declare P1 Checkout API returns 500s`"
+USAGE = (
+    "`/incident declare <P0-P3> [service:] <title> [--service <name>] [--type <type>]`, e.g. "
+    "`/incident declare P1 checkout: Checkout API returns 500s`"
+)
+FLAGS = ("service", "type")
+
+
+@dataclass
+class Declaration:
+    """What `/incident declare …` asked for, before the catalog is consulted."""
+
+    severity: str | None = None
+    title: str = ""
+    options: dict[str, str] = field(default_factory=dict)
+    literal: bool = False  # `--` before the title: no service prefix read from it
+
+
+def _option(tok: str, nxt: str | None) -> tuple[str, str, int] | None:
+    """`--service x` / `--service=x` -> (name, value, tokens used); None if not an option."""
+    if not tok.startswith("--") or tok == "--":
+        return None
+    name, eq, value = tok[2:].partition("=")
+    if name.lower() not in FLAGS:
+        raise UserError(
+            f"`{tok[:40]}` is not an option of declare (it takes --service and --type). {USAGE}"
+        )
+    if not eq:
+        if not nxt or nxt.startswith("--"):
+            raise UserError(f"`{tok}` needs a value, e.g. `{tok} checkout`. {USAGE}")
+        value = nxt
+    return name.lower(), value, 1 if eq else 2
+
+
+def parse(args: str) -> Declaration:
+    """Options and the severity lead; options may also close the text. The rest is the title."""
+    d, tokens, i = Declaration(), args.split(), 0
+    while i < len(tokens):
+        tok = tokens[i]
+        if tok == "--":
+            d.literal, i = True, i + 1
+            break
+        opt = _option(tok, tokens[i + 1] if i + 1 < len(tokens) else None)
+        if opt:
+            d.options[opt[0]], i = opt[1], i + opt[2]
+        elif d.severity is None and looks_like_severity(tok):
+            d.severity, i = tok, i + 1
+        else:
+            break
+    rest = tokens[i:]
+    while not d.literal and rest:
+        last = rest[-1].lower()
+        if len(rest) >= 2 and rest[-2].lower() in ("--service", "--type"):
+            d.options[rest[-2].lower()[2:]] = rest[-1]
+            rest = rest[:-2]
+        elif last.startswith(("--service=", "--type=")):
+            name, _, value = rest[-1][2:].partition("=")
+            d.options[name.lower()] = value
+            rest = rest[:-1]
+        else:
+            break
+    d.title = " ".join(rest)
+    return d
+
+
+def _service_and_type(rt: Runtime, d: Declaration) -> tuple[str, str | None, str | None]:
+    """(title, service name, type), each checked against the catalog and the known types."""
+    svc = catalog.require(rt.policy, d.options["service"]) if "service" in d.options else None
+    title = d.title
+    if not d.literal and title:
+        named, title = catalog.split_prefix(rt.policy, title)
+        if named is not None and svc is not None and named.name != svc.name:
+            raise UserError(
+                f"The title names service `{named.name}` and --service says `{svc.name}`; give one."
+            )
+        svc = svc or named
+    kind = catalog.require_type(rt, d.options["type"]) if "type" in d.options else None
+    return title, svc.name if svc else None, kind
 
 
 def declare_command(rt: Runtime, req: Request, args: str) -> Reply:
-    parts = args.split(None, 1)
-    if not parts or (len(parts) == 1 and looks_like_severity(parts[0])):
-        # No title: ask for one in the modal (severity pre-selected when given).
-        sev = normalize(parts[0]) if parts else "P2"
+    d = parse(args)
+    title, service_name, kind = _service_and_type(rt, d)
+    if not title:
+        # No title: ask for one in the modal (severity, service and type pre-selected if given).
+        sev = normalize(d.severity) if d.severity else "P2"
         if not req.trigger_id:
             raise UserError(f"Give a severity and a title: {USAGE}")
         meta = json.dumps({"channel": req.channel_id})
-        view = messages.declare_modal(meta, severity=sev)
+        view = _modal(rt, meta, severity=sev, service=service_name, type=kind)
         return ok("Opening the declaration form…", lambda: rt.chat.open_view(req.trigger_id, view))
-    if not looks_like_severity(parts[0]):
+    if d.severity is None:
         raise UserError(f"Start with the severity: {USAGE}")
-    severity = normalize(parts[0])
-    title = parts[1] if len(parts) > 1 else ""
-    return declare(rt, req, severity=severity, title=title, impact="")
+    return declare(
+        rt,
+        req,
+        severity=normalize(d.severity),
+        title=title,
+        impact="",
+        service_name=service_name,
+        type=kind,
+    )
+
+
+def _modal(rt: Runtime, meta: str, **kwargs: Any) -> dict[str, Any]:
+    services = [
+        (s.name, s.label) for s in sorted(rt.policy.services.values(), key=lambda s: s.name)
+    ]
+    library = getattr(rt, "playbooks", None)
+
+    def label(t: str) -> str:
+        pb = library.get(t) if library is not None and hasattr(library, "get") else None
+        return f"{t} — {pb.title}" if pb is not None else t
+
+    types = [(t, label(t)) for t in catalog.known_types(rt)]
+    return messages.declare_modal(meta, services=services, types=types, **kwargs)
 
 
 def declare(
-    rt: Runtime, req: Request, *, severity: str, title: str, impact: str, source_link: str = ""
+    rt: Runtime,
+    req: Request,
+    *,
+    severity: str,
+    title: str,
+    impact: str,
+    source_link: str = "",
+    service_name: str | None = None,
+    type: str | None = None,
 ) -> Reply:
     d = ops.declare(
         rt,
@@ -44,6 +152,8 @@ def declare(
         team_id=req.team_id,
         channel=req.channel_id,
         source_link=source_link,
+        service_name=service_name,
+        type=type,
     )
     inc = d.incident
     if d.duplicate:
@@ -53,8 +163,10 @@ def declare(
             f"{where}. "
             "Nothing new was created."
         )
+    bound = f" for service `{escape(service_name)}`" if service_name else ""
+    kind = f", type `{escape(type)}`" if type else ""
     return ok(
-        f":rotating_light: Declared *{inc.number}* ({severity}) {escape(inc.title)}. "
+        f":rotating_light: Declared *{inc.number}* ({severity}) {escape(inc.title)}{bound}{kind}. "
         "Opening the war room…",
         lambda: flows.start_war_room(rt, inc.id, req.response_url),
     )
@@ -65,6 +177,9 @@ def declare_submitted(
 ) -> Reply:
     meta = json.loads(private_metadata or "{}")
     req.channel_id = meta.get("channel", req.channel_id)
+    # The form's selects came from the catalog, which may have been reloaded since: check again.
+    service = values.get("service") or None
+    kind = values.get("type") or None
     return declare(
         rt,
         req,
@@ -72,13 +187,23 @@ def declare_submitted(
         title=values.get("title", ""),
         impact=values.get("impact", ""),
         source_link=meta.get("source", ""),
+        service_name=catalog.require(rt.policy, service).name if service else None,
+        type=catalog.require_type(rt, kind) if kind else None,
     )
 
 
 def declare_from_message(rt: Runtime, req: Request, message_text: str, permalink: str) -> Reply:
     first_line = (message_text.strip().splitlines() or [""])[0][:150]
     meta = json.dumps({"channel": req.channel_id, "source": permalink})
-    view = messages.declare_modal(meta, title=first_line, impact=message_text[:2000])
+    # The service the message names, when it names exactly one; else none is pre-selected.
+    named = catalog.infer(rt.policy, message_text)
+    view = _modal(
+        rt,
+        meta,
+        title=first_line,
+        impact=message_text[:2000],
+        service=named.name if named else None,
+    )
     return ok("Opening the declaration form…", lambda: rt.chat.open_view(req.trigger_id, view))
 
 

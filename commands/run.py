@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from bot.approvals import flows, ops
 from bot.approvals.service import Decision
+from bot.catalog import defaults as catalog_defaults
 from bot.errors import UserError
 from bot.incident import ops as incident_ops
 from bot.models import ActionRequest
@@ -46,10 +47,11 @@ def run(rt: Runtime, req: Request, args: str) -> Reply:
 
 
 def request_action(rt: Runtime, req: Request, action: Action, args: str) -> Reply:
-    plan = action.parse(args, rt.policy)
+    # In a service's war room, what was left out comes from the catalog (said in the reply).
+    plan, defaulted = catalog_defaults.parse(rt, req.channel_id, action, args)
     if action.prepare is None:
         text, after = _request(rt, req, action, plan)
-        return ok(text, after)
+        return ok(text + defaulted, after)
     prepare = action.prepare
     incident_ops.find_in_war_room(rt, req.channel_id)  # refuse outside a war room at once
 
@@ -60,7 +62,7 @@ def request_action(rt: Runtime, req: Request, action: Action, args: str) -> Repl
         except UserError as e:
             tell(rt, req, f":warning: {escape(str(e))}")
 
-    return ok(f"Preparing the `{action.name}` preview…", prepare_and_request)
+    return ok(f"Preparing the `{action.name}` preview…{defaulted}", prepare_and_request)
 
 
 def tell(rt: Runtime, req: Request, text: str) -> None:
