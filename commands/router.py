@@ -9,7 +9,19 @@ from collections.abc import Callable
 from bot.errors import UserError
 from bot.mrkdwn import escape
 from bot.runtime import Runtime
-from commands import alerts, declare, notes, overview, paging, postmortem, reminders, roles, run, status
+from commands import (
+    alerts,
+    declare,
+    notes,
+    overview,
+    paging,
+    postmortem,
+    reminders,
+    roles,
+    run,
+    status,
+    statuspage,
+)
 from commands.base import Reply, Request, control_character, control_refusal
 
 log = logging.getLogger(__name__)
@@ -28,6 +40,7 @@ SUBCOMMANDS: dict[str, Handler] = {
     "role": roles.role,
     "note": notes.note,
     "page": paging.page,
+    "statuspage": statuspage.draft,
     "remind": reminders.remind,
     "run": run.run,
     "rollback": run.remediation("rollback"),

@@ -18,6 +18,7 @@ from bot.incident.service import Declared, IncidentError
 from bot.models import ActionItem, Incident, ProcessedEvent, TimelineEvent
 from bot.paging import ops as paging
 from bot.runtime import Runtime
+from bot.statuspage import ops as statuspage
 from bot.timers import plan
 
 NOT_A_WAR_ROOM = (
@@ -93,6 +94,7 @@ def in_war_room(
 def _changed(s: Session, rt: Runtime, change: Change) -> Change:
     plan.after_change(s, change, rt.policy, rt.now())  # same transaction as the change
     paging.after_change(s, rt, change, rt.now())
+    statuspage.after_change(s, rt, change, rt.now())
     return change
 
 

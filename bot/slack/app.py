@@ -18,7 +18,7 @@ from bot import logs, mrkdwn
 from bot.chat import ChatError
 from bot.incident import ops
 from bot.runtime import Runtime
-from commands import alerts, declare, reminders, roles, run, status
+from commands import alerts, declare, reminders, roles, run, status, statuspage
 from commands.actions.playbooks import registry_check
 from commands.base import Reply, Request, control_character, strip_controls
 from commands.router import SUBCOMMANDS, dispatch, guarded
@@ -114,6 +114,7 @@ def build_app(rt: Runtime, signing_secret: str, token: str) -> App:
             _respond_later(rt, req, guarded(lambda: handler(rt, req, value)))
 
     button("take_lead", roles.take_lead)
+    button("statuspage_publish", statuspage.publish)
     button("join_war_room", declare.join_war_room)
     button("retry_setup", declare.retry_setup)
     button("snooze_15", reminders.snooze_15)

@@ -1,0 +1,1 @@
+"""A stand-in for Atlassian Statuspage's REST API v1 (incidents)."""
