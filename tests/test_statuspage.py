@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from bot.config import Policy
+from bot.models import Postmortem
 from bot.statuspage.models import StatusPost
 from bot.statuspage.policy import StatusPagePolicy
 from standins.statuspage.api import StatuspageStandIn
@@ -113,6 +114,10 @@ def test_draft_publish_update_and_resolve_reach_statuspage(bot_sp, sp) -> None:
         ("U0BOB", "resolved"),
     ]
     assert "Published to the status page (resolved) by <@U0BOB>" in published[-1].text
+    bot.cmd("postmortem", channel=inc.channel_id)
+    with bot.rt.db.read() as s:
+        md = s.get(Postmortem, inc.id).content
+    assert "Published to the status page (identified)" in md
 
 
 def test_a_second_click_publishes_nothing_twice(bot_sp, sp) -> None:
