@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+import yaml
 from pydantic import ValidationError
 
 from bot.playbooks import marked
@@ -295,3 +296,10 @@ def _shown(p: Path) -> Path:
         return p.resolve().relative_to(Path.cwd())
     except ValueError:
         return p
+
+
+def to_yaml(playbooks: Sequence[Playbook]) -> str:
+    """The file a team keeps: one playbook as a mapping, several as a list."""
+    data = [p.model_dump(mode="json", exclude_defaults=True) for p in playbooks]
+    body = data[0] if len(data) == 1 else data
+    return yaml.safe_dump(body, sort_keys=False, allow_unicode=True, width=100)
