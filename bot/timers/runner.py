@@ -28,29 +28,35 @@ CHUNK = 16  # timers fired together: one read and one finishing transaction betw
 
 def claim_due(rt: Runtime, worker: str, limit: int) -> list[int]:
     """Atomically take up to `limit` due timers (and ones whose claim lapsed)."""
+    return list(claim(rt, worker, limit))
+
+
+def claim(rt: Runtime, worker: str, limit: int) -> dict[int, bool]:
+    """`claim_due`, telling for each timer taken whether it was taken over from a lapsed claim
+    (True): its process may have posted before it died, so Slack is asked before posting."""
     now = rt.now()
     due = or_(
         (Timer.state == "pending") & (Timer.due_at <= now),
         (Timer.state == "firing") & (Timer.claim_until < now),
     )
-    pick = select(Timer.id).where(due).order_by(Timer.due_at).limit(limit)
+    pick = select(Timer.id, Timer.state).where(due).order_by(Timer.due_at).limit(limit)
     if not rt.db.is_sqlite:
         # Locked rows are skipped, so replicas take different timers. A separate SELECT, not
         # an IN (subquery): PostgreSQL may re-run such a subquery and exceed the limit.
         pick = pick.with_for_update(skip_locked=True)
     with rt.db.session() as s:
-        ids = list(s.scalars(pick))
-        if not ids:
-            return []
+        lapsed = {i: state == "firing" for i, state in s.execute(pick)}
+        if not lapsed:
+            return {}
         # `due` again: a row another transaction claimed meanwhile is re-checked, not taken.
         rows = s.execute(
             update(Timer)
-            .where(Timer.id.in_(ids), due)
+            .where(Timer.id.in_(lapsed), due)
             .values(state="firing", claimed_by=worker, claim_until=now + LEASE)
             .returning(Timer.id)
             .execution_options(synchronize_session=False)
         )
-        return [r[0] for r in rows]
+        return {r[0]: lapsed[r[0]] for r in rows}
 
 
 class TimerRunner:
@@ -87,23 +93,26 @@ class TimerRunner:
             self._ticks += 1
             # A claim id per pass: a job whose claim lapsed and was taken again (even by this
             # process) no longer matches and stands down, so one due time posts once.
-            claim = f"{self.worker}#{self._ticks}"
+            claim_id = f"{self.worker}#{self._ticks}"
         if room <= 0:
             return 0, room
         try:
-            ids = claim_due(self.rt, claim, room)
+            taken = claim(self.rt, claim_id, room)
         except Exception:
             log.exception("claiming due timers failed; will retry next tick")
             return 0, room
+        ids = list(taken)
+        recheck = {i for i, lapsed in taken.items() if lapsed}
         with self._lock:
             self._in_flight += len(ids)
         for i in range(0, len(ids), CHUNK):
-            self.rt.submit(self._fire, ids[i : i + CHUNK], claim)
+            chunk = ids[i : i + CHUNK]
+            self.rt.submit(self._fire, chunk, claim_id, recheck.intersection(chunk))
         return len(ids), room
 
-    def _fire(self, timer_ids: list[int], claim: str) -> None:
+    def _fire(self, timer_ids: list[int], claim_id: str, recheck: set[int]) -> None:
         try:
-            fire_batch(self.rt, timer_ids, claim)
+            fire_batch(self.rt, timer_ids, claim_id, recheck)
         finally:
             with self._lock:
                 self._in_flight -= len(timer_ids)

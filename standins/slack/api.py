@@ -196,7 +196,8 @@ class SlackStandIn(SlackState):
             failures = self._fail.get(method)
             if failures:
                 return 200, {"ok": False, "error": failures.popleft()}, {}
-            return 200, self.call_method(method, params), {}
+        # call_method takes the lock itself and runs `after_call` outside it.
+        return 200, self.call_method(method, params), {}
 
     def handle_response_url(self, rid: str, raw: bytes) -> tuple[int, str]:
         try:
