@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -242,3 +243,27 @@ def test_generic_hook_takes_its_documented_json(abot):
     assert status == 200 and answer["new"] == 1 and len(answer["incidents"]) == 1
     status, answer = post(abot.url, "generic", {"alerts": [{"status": "firing", "labels": {}}]})
     assert status == 400 and "alertname" in answer["error"]
+
+
+def test_a_failed_declaration_is_retried_by_the_next_delivery_even_a_repeat(abot, monkeypatch):
+    from bot.alerts import flows
+    from bot.incident.service import IncidentError
+
+    real = flows.ops.declare
+
+    def refuse(*a, **kw):
+        raise IncidentError("This incident is already being declared; it will appear in a moment.")
+
+    monkeypatch.setattr(flows.ops, "declare", refuse)
+    body = am_body(am_alert())
+    assert post(abot.url, "alertmanager", body)[0] == 200
+    assert incidents(abot.rt) == []
+    monkeypatch.setattr(flows.ops, "declare", real)
+    assert post(abot.url, "alertmanager", body)[1]["incidents"] == []  # within the lease
+    later = abot.rt.now() + timedelta(seconds=61)
+    monkeypatch.setattr(abot.rt, "now", lambda: later)
+    status, answer = post(abot.url, "alertmanager", body)
+    abot.settle()
+    assert status == 200 and answer["new"] == 0 and len(answer["incidents"]) == 1
+    [inc] = incidents(abot.rt)
+    assert kinds(abot.rt, inc.id).count("alert_firing") == 1

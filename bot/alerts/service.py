@@ -121,7 +121,24 @@ def store(
         out.new += len(new)
         if new:
             _route_group(s, g, route, new, now, out)
+        elif g.state == "declaring" and g.claim_until is not None and g.claim_until <= now:
+            _redeclare(s, g, route, now, out)
     return out
+
+
+def _redeclare(s: Session, g: AlertGroup, route: AlertRoute, now: datetime, out: Stored) -> None:
+    """A declaration that failed (or whose process died) is tried again by the next delivery,
+    even a repeat that brings nothing new: otherwise dedupe would keep the group silent."""
+    if route.action != "declare" or _open_incident(s, g) is not None:
+        return
+    latest = s.scalar(
+        select(Alert.id)
+        .where(Alert.group_id == g.id, Alert.status == "firing", Alert.incident_id.is_(None))
+        .order_by(Alert.id.desc())
+    )
+    if latest is not None and _still_firing(s, g.id):
+        g.claim_until = now + DECLARE_LEASE
+        out.to_declare.append((g.id, route.name, latest))
 
 
 def _open_incident(s: Session, g: AlertGroup) -> int | None:
