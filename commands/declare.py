@@ -66,6 +66,8 @@ def parse(args: str) -> Declaration:
     rest = tokens[i:]
     while not d.literal and rest:
         last = rest[-1].lower()
+        if last in ("--service", "--type"):
+            raise UserError(f"`{rest[-1]}` needs a value, e.g. `{last} checkout`. {USAGE}")
         if len(rest) >= 2 and rest[-2].lower() in ("--service", "--type"):
             d.options[rest[-2].lower()[2:]] = rest[-1]
             rest = rest[:-2]
