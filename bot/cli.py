@@ -41,8 +41,14 @@ def _serve(args: argparse.Namespace) -> int:
     bolt = build_app(rt, settings.slack_signing_secret, settings.slack_bot_token)
     _identify(rt)
     flows.resume_unfinished(rt)
+    # Approved actions whose run died with a process: checked and said in their thread, once.
+    from commands.actions import interrupted
+
+    interrupted.watch(rt)
     timers = TimerRunner(rt).start()
     pages = PageRunner(rt).start()  # says missing paging keys now, then retries due pages
+    for missing in policy.status_page.missing():
+        log.error("status page is not ready: %s", missing)
     asgi = build_asgi(bolt, rt)
     # What start-up built (modules, the kubernetes client's models, the app) lives as long as
     # the process: out of the collector's sight, a full collection no longer walks it. Those
@@ -51,7 +57,7 @@ def _serve(args: argparse.Namespace) -> int:
     gc.freeze()
     try:
         if settings.socket_mode:
-            _socket_mode(bolt, asgi, settings)
+            _socket_mode(bolt, asgi, settings, rt)
         else:
             # uvicorn drains on SIGTERM, then re-raises the signal: a no-op handler lets the
             # clean-up below run instead of the default handler killing the process.
@@ -81,16 +87,15 @@ def _identify(rt: Any) -> None:
         log.warning("Slack did not say who the bot is (%s); asking again when needed", e)
 
 
-def _socket_mode(bolt: Any, asgi: Any, settings: Any) -> None:
+def _socket_mode(bolt: Any, asgi: Any, settings: Any, rt: Any) -> None:
     """Socket Mode needs no public URL; health, readiness and metrics still listen on PORT."""
     import threading
 
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
-
     from bot.slack.server import BackgroundServer
+    from bot.slack.socket_mode import WarroomSocketModeHandler
 
     health = BackgroundServer(asgi, settings.host, settings.port).start()
-    handler = SocketModeHandler(bolt, settings.slack_app_token)
+    handler = WarroomSocketModeHandler(bolt, settings.slack_app_token, rt)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

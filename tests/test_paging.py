@@ -214,3 +214,18 @@ def test_wrong_key_is_said_once_clearly_and_never_shown(paged, pd, monkeypatch, 
         + str([e.text for e in events(paged.rt, inc.id)])
     )
     assert wrong not in everything and "routing key" in caplog.text
+
+
+def test_reopened_incident_paged_again_is_resolved_again(paged, pd) -> None:
+    paged.cmd("declare P1 Checkout API returns 500s")
+    [inc] = incidents(paged.rt)
+    paged.cmd("resolve Rolled back", channel=inc.channel_id)
+    _settled(paged)
+    paged.cmd("reopen", channel=inc.channel_id)
+    paged.cmd("page checkout It is back", channel=inc.channel_id)
+    _settled(paged)
+    paged.cmd("resolve Fixed for real", channel=inc.channel_id)
+    _settled(paged)
+    assert [a.status for a in pd.alerts] == ["resolved", "resolved"]
+    actions = [c.body["event_action"] for c in pd.calls("/v2/enqueue")]
+    assert actions == ["trigger", "resolve", "trigger", "resolve"]

@@ -85,13 +85,14 @@ def page(
 
 def follow_up(s: Session, inc: Incident, action: str, actor: str | None, now: datetime) -> int:
     """Queue `acknowledge` or `resolve` for every target this incident paged; how many."""
+    # One per trigger step: after a reopen and a new page, resolving resolves the new alert too.
     triggered = s.execute(
-        select(Page.target, Page.provider, Page.dedup_key)
+        select(Page.target, Page.provider, Page.dedup_key, func.max(Page.step))
         .where(Page.incident_id == inc.id, Page.action == "trigger")
-        .distinct()
+        .group_by(Page.target, Page.provider, Page.dedup_key)
     ).all()
     n = 0
-    for target, provider, key in triggered:
+    for target, provider, key, step in triggered:
         if _add(
             s,
             {
@@ -100,7 +101,7 @@ def follow_up(s: Session, inc: Incident, action: str, actor: str | None, now: da
                 "provider": provider,
                 "dedup_key": key,
                 "action": action,
-                "step": 0,
+                "step": step,
                 "summary": "",
                 "severity": SEVERITY.get(inc.severity, "error"),
                 "actor_id": actor,
