@@ -112,8 +112,8 @@ def run_describe(t: Targets, p: dict[str, Any]) -> Output:
 
 # logs ------------------------------------------------------------------------------------
 LOGS = (
-    "`/incident run logs pod/<name> [-n <ns>] [--tail N] [--since 10m] [--previous] "
-    "[-c <container>]`"
+    "`/incident run logs pod/<name>|deployment/<name> [-n <ns>] [--tail N] [--since 10m] "
+    "[--previous] [-c <container>]`"
 )
 
 
@@ -133,15 +133,18 @@ def parse_logs(text: str, policy: Policy) -> Plan:
     )
     ns = namespace(a, policy)
     target = _one(a, LOGS)
-    name = (
-        kind_name(target, ("pod",), LOGS)[1] if "/" in target else dns_subdomain(target, "pod name")
+    kind, name = (
+        kind_name(target, ("pod", "deployment"), LOGS)
+        if "/" in target
+        else ("pod", dns_subdomain(target, "pod name"))
     )
     tail = bounded_int(a.options.get("tail", 100), "--tail", 1, policy.log_tail_max)
     since = a.options.get("since")
     container = a.options.get("c") or a.options.get("container")
     params = {
         "namespace": ns,
-        "pod": name,
+        "pod": name if kind == "pod" else None,
+        "deployment": name if kind == "deployment" else None,  # one of its pods, as kubectl
         "tail": tail,
         "since": duration_seconds(since, "--since", 86400) if since else None,
         "previous": bool(a.options.get("previous") or a.options.get("p")),
@@ -153,10 +156,27 @@ def parse_logs(text: str, policy: Policy) -> Plan:
         + (["of the previous container"] if params["previous"] else [])
         + ([f"container `{container}`"] if container else [])
     )
-    return Plan(params, f"kubernetes `{ns}`", f"logs of pod `{name}` in `{ns}`: {', '.join(bits)}")
+    what = f"pod `{name}`" if kind == "pod" else f"one pod of deployment `{name}`"
+    return Plan(params, f"kubernetes `{ns}`", f"logs of {what} in `{ns}`: {', '.join(bits)}")
+
+
+def _most_active_pod(api: Any, ns: str, deployment: str) -> str | None:
+    """The pod `kubectl logs deployment/x` reads: scheduled, running, ready, fewest restarts."""
+    rows = k8s.pods(api, ns, k8s.selector_of(k8s.deployment(api, ns, deployment)))
+
+    def activity(r: dict[str, Any]) -> tuple[bool, bool, bool, int]:
+        ready, total = r["ready"].split("/")
+        return (bool(r["node"]), r["status"] == "Running", ready == total, -r["restarts"])
+
+    return max(rows, key=activity)["name"] if rows else None
 
 
 def run_logs(t: Targets, p: dict[str, Any]) -> Output:
+    if p.get("deployment"):
+        pod = _most_active_pod(t.kubernetes(), p["namespace"], p["deployment"])
+        if pod is None:
+            return Output(False, f"deployment {p['deployment']} has no pods to read logs from")
+        p = {**p, "pod": pod}
     text = k8s.logs(
         t.kubernetes(),
         p["namespace"],
