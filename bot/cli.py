@@ -49,6 +49,8 @@ def _serve(args: argparse.Namespace) -> int:
     pages = PageRunner(rt).start()  # says missing paging keys now, then retries due pages
     for missing in policy.status_page.missing():
         log.error("status page is not ready: %s", missing)
+    for missing in policy.status_page.missing():
+        log.error("status page is not ready: %s", missing)
     asgi = build_asgi(bolt, rt)
     # What start-up built (modules, the kubernetes client's models, the app) lives as long as
     # the process: out of the collector's sight, a full collection no longer walks it. Those
