@@ -41,14 +41,8 @@ def _serve(args: argparse.Namespace) -> int:
     bolt = build_app(rt, settings.slack_signing_secret, settings.slack_bot_token)
     _identify(rt)
     flows.resume_unfinished(rt)
-    # Approved actions whose run died with a process: checked and said in their thread, once.
-    from commands.actions import interrupted
-
-    interrupted.watch(rt)
     timers = TimerRunner(rt).start()
     pages = PageRunner(rt).start()  # says missing paging keys now, then retries due pages
-    for missing in policy.status_page.missing():
-        log.error("status page is not ready: %s", missing)
     for missing in policy.status_page.missing():
         log.error("status page is not ready: %s", missing)
     asgi = build_asgi(bolt, rt)
@@ -59,7 +53,7 @@ def _serve(args: argparse.Namespace) -> int:
     gc.freeze()
     try:
         if settings.socket_mode:
-            _socket_mode(bolt, asgi, settings, rt)
+            _socket_mode(bolt, asgi, settings)
         else:
             # uvicorn drains on SIGTERM, then re-raises the signal: a no-op handler lets the
             # clean-up below run instead of the default handler killing the process.
@@ -89,15 +83,16 @@ def _identify(rt: Any) -> None:
         log.warning("Slack did not say who the bot is (%s); asking again when needed", e)
 
 
-def _socket_mode(bolt: Any, asgi: Any, settings: Any, rt: Any) -> None:
+def _socket_mode(bolt: Any, asgi: Any, settings: Any) -> None:
     """Socket Mode needs no public URL; health, readiness and metrics still listen on PORT."""
     import threading
 
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
     from bot.slack.server import BackgroundServer
-    from bot.slack.socket_mode import WarroomSocketModeHandler
 
     health = BackgroundServer(asgi, settings.host, settings.port).start()
-    handler = WarroomSocketModeHandler(bolt, settings.slack_app_token, rt)
+    handler = SocketModeHandler(bolt, settings.slack_app_token)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
@@ -158,37 +153,6 @@ def _stats(args: argparse.Namespace) -> int:
     return 0
 
 
-def _playbook_import(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from bot.playbooks.library import Library, PlaybookError, to_yaml
-    from bot.playbooks.markdown import RunbookError, import_runbook
-    from commands.actions.playbooks import registry_check
-
-    src = Path(args.runbook)
-    try:
-        text = src.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        print(f"warroom: cannot read {src}: {getattr(e, 'strerror', None) or e}", file=sys.stderr)
-        return 2
-    check = registry_check(load_policy(os.environ.get("WARROOM_CONFIG", "")))
-    try:
-        result = import_runbook(text, str(src), check=check, name=args.name)
-    except RunbookError as e:
-        print(f"warroom: {e}", file=sys.stderr)
-        return 2
-    out = Path(args.output or f"{src.stem}.yaml")
-    out.write_text(to_yaml(result.playbooks))
-    print(result.report_text())
-    try:  # what was written loads back, checked like a team's own file
-        names = Library([out], check=check, shipped=False).reload()
-    except PlaybookError as e:
-        print(f"warroom: the written file does not load: {e}", file=sys.stderr)
-        return 2
-    print(f"written {out}: {', '.join(names)}")
-    return 0
-
-
 def _add_plugins(sub: argparse._SubParsersAction) -> None:
     """Subcommands other packages add (the sandbox, from `standins`), so the core imports none."""
     for ep in entry_points(group="warroom.cli"):
@@ -211,13 +175,6 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("stats", help="incident metrics over a window")
     p.add_argument("window", nargs="?", default="30d", help="e.g. 30d, 12h, 8w")
     p.set_defaults(fn=_stats)
-    p = sub.add_parser("playbook", help="playbooks: import a Markdown runbook")
-    psub = p.add_subparsers(dest="playbook_cmd", required=True)
-    p = psub.add_parser("import", help="turn a Markdown runbook into playbook YAML, with a report")
-    p.add_argument("runbook", help="the runbook, e.g. runbooks/incident-response.md")
-    p.add_argument("-o", "--output", help="the YAML file to write (default: RUNBOOK-NAME.yaml)")
-    p.add_argument("--name", help="the playbook's name (a prefix when the runbook has several)")
-    p.set_defaults(fn=_playbook_import)
     _add_plugins(sub)
     args = parser.parse_args(argv)
     # A transcript-printing subcommand (the sandbox) asks for quiet text logs; the server logs
