@@ -70,7 +70,7 @@ def test_the_shipped_playbooks_load_with_every_step_checked_against_the_registry
     used = {s.action for pb in lib.all() for _, s in pb.steps() if s.action}
     wanted = {"pods", "top", "events", "rollout-history", "rollout-status", "pg-activity"}
     wanted |= {"pg-locks", "pg-slow-queries", "pg-connections", "redis-info", "redis-slowlog"}
-    wanted |= {"health", "restart", "scale", "rollback", "kill-queries"}
+    wanted |= {"health", "restart", "scale", "rollback", "kill-queries", "logs"}
     assert wanted <= used, wanted - used
 
 
