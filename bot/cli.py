@@ -153,6 +153,37 @@ def _stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def _playbook_import(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bot.playbooks.library import Library, PlaybookError, to_yaml
+    from bot.playbooks.markdown import RunbookError, import_runbook
+    from commands.actions.playbooks import registry_check
+
+    src = Path(args.runbook)
+    try:
+        text = src.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        print(f"warroom: cannot read {src}: {getattr(e, 'strerror', None) or e}", file=sys.stderr)
+        return 2
+    check = registry_check(load_policy(os.environ.get("WARROOM_CONFIG", "")))
+    try:
+        result = import_runbook(text, str(src), check=check, name=args.name)
+    except RunbookError as e:
+        print(f"warroom: {e}", file=sys.stderr)
+        return 2
+    out = Path(args.output or f"{src.stem}.yaml")
+    out.write_text(to_yaml(result.playbooks))
+    print(result.report_text())
+    try:  # what was written loads back, checked like a team's own file
+        names = Library([out], check=check, shipped=False).reload()
+    except PlaybookError as e:
+        print(f"warroom: the written file does not load: {e}", file=sys.stderr)
+        return 2
+    print(f"written {out}: {', '.join(names)}")
+    return 0
+
+
 def _add_plugins(sub: argparse._SubParsersAction) -> None:
     """Subcommands other packages add (the sandbox, from `standins`), so the core imports none."""
     for ep in entry_points(group="warroom.cli"):
@@ -175,6 +206,13 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("stats", help="incident metrics over a window")
     p.add_argument("window", nargs="?", default="30d", help="e.g. 30d, 12h, 8w")
     p.set_defaults(fn=_stats)
+    p = sub.add_parser("playbook", help="playbooks: import a Markdown runbook")
+    psub = p.add_subparsers(dest="playbook_cmd", required=True)
+    p = psub.add_parser("import", help="turn a Markdown runbook into playbook YAML, with a report")
+    p.add_argument("runbook", help="the runbook, e.g. runbooks/incident-response.md")
+    p.add_argument("-o", "--output", help="the YAML file to write (default: RUNBOOK-NAME.yaml)")
+    p.add_argument("--name", help="the playbook's name (a prefix when the runbook has several)")
+    p.set_defaults(fn=_playbook_import)
     _add_plugins(sub)
     args = parser.parse_args(argv)
     # A transcript-printing subcommand (the sandbox) asks for quiet text logs; the server logs
