@@ -10,11 +10,11 @@ from concurrent.futures import Future
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from bot import messages
 from bot.catalog.war_room import invitees
-from bot.chat import ChatError
+from bot.chat import ChatError, Metadata, mark
 from bot.incident import service, timeline
 from bot.incident.cadence import next_update_due
 from bot.incident.lifecycle import Change
@@ -29,6 +29,10 @@ log = logging.getLogger(__name__)
 # price: a setup whose process died is resumed by another only once this has passed.
 SETUP_LEASE = timedelta(minutes=11)
 MAX_NAME_SUFFIX = 5
+# Setup's posts carry {"incident": id, "step": …} under this event type: a resumed setup finds
+# in Slack what a dead process posted but never recorded, instead of posting it again.
+SETUP_EVENT = "warroom_setup"
+SKEW = timedelta(seconds=60)  # Slack's clock against ours
 
 
 def start_war_room(rt: Runtime, incident_id: int, response_url: str | None = None) -> None:
@@ -39,10 +43,19 @@ def start_war_room(rt: Runtime, incident_id: int, response_url: str | None = Non
 def open_war_room(rt: Runtime, incident_id: int, response_url: str | None = None) -> bool:
     """Create or finish the war room; True when it is ready. Safe to call again after failure."""
     with rt.db.session() as s:
+        # Claimed before and never finished, or failed: its posts may have landed unrecorded.
+        before = s.execute(
+            select(Incident.setup_claim_until, Incident.setup_error).where(
+                Incident.id == incident_id
+            )
+        ).first()
+        resumed = before is not None and any(v is not None for v in before)
         if not service.claim_setup(s, incident_id, rt.now(), SETUP_LEASE):
             return False  # ready already, or another worker is on it
         inc = service.by_id(s, incident_id)
     try:
+        if resumed:
+            _find_landed(rt, inc)
         _setup(rt, inc)
         return True
     except ChatError as e:
@@ -69,6 +82,26 @@ def _save(
             s.execute(update(table).where(table.c.id == incident_id).values(**values))
         if kind:
             timeline.record(s, incident_id, kind, at=rt.now(), actor=rt.chat.bot_user_id, text=text)
+
+
+def _find_landed(rt: Runtime, inc: Incident) -> None:
+    """Record the alert and announcement an earlier attempt posted but did not record."""
+    oldest = (inc.declared_at - SKEW).timestamp()
+    wanted = {"alert": inc.channel_id if inc.alert_ts is None else None}
+    if inc.announce_ts is None:
+        wanted["announce"] = rt.chat.channel_id(rt.policy.announcement_channel)
+    values: dict[str, Any] = {}
+    for step, channel in wanted.items():
+        if channel is None:
+            continue
+        for ts, payload in rt.chat.marked(channel, SETUP_EVENT, oldest):
+            if payload.get("incident") == inc.id and payload.get("step") == step:
+                values[f"{step}_ts"] = ts
+                setattr(inc, f"{step}_ts", ts)
+                log.info("war room %s: the %s already posted at %s", inc.number, step, ts)
+                break
+    if values:
+        _save(rt, inc.id, **values)
 
 
 def _create_channel(rt: Runtime, inc: Incident) -> None:
@@ -117,11 +150,13 @@ def _setup(rt: Runtime, inc: Incident) -> None:
     pinned: Future[None] | None = None
     if inc.alert_ts is None:
         text, blocks = messages.alert(inc, level, rt.policy.tz, next_update_due(inc, level))
-        jobs["alert"], pinned = _post_then_pin(rt, ch, text, blocks)
+        meta = mark(SETUP_EVENT, incident=inc.id, step="alert")
+        jobs["alert"], pinned = _post_then_pin(rt, ch, text, blocks, meta)
     if inc.announce_ts is None:
         text, blocks = messages.announcement(inc, level)
         announce_to = rt.chat.channel_id(rt.policy.announcement_channel)
-        jobs["announce"] = rt.fanout.submit(rt.chat.post, announce_to, text, blocks)
+        meta = mark(SETUP_EVENT, incident=inc.id, step="announce")
+        jobs["announce"] = rt.fanout.submit(rt.chat.post, announce_to, text, blocks, None, meta)
 
     failure: ChatError | None = None
     results: dict[str, Any] = {}
@@ -167,7 +202,7 @@ def _setup(rt: Runtime, inc: Incident) -> None:
 
 
 def _post_then_pin(
-    rt: Runtime, ch: str, text: str, blocks: list[dict[str, Any]]
+    rt: Runtime, ch: str, text: str, blocks: list[dict[str, Any]], metadata: Metadata
 ) -> tuple[Future[str], Future[None]]:
     """Post the alert and pin it as soon as Slack returns its ts: the pin's round trip overlaps
     the rest of the setup instead of following it. Two futures: posted (its ts), and pinned."""
@@ -175,7 +210,7 @@ def _post_then_pin(
 
     def run() -> None:
         try:
-            ts = rt.chat.post(ch, text, blocks)
+            ts = rt.chat.post(ch, text, blocks, metadata=metadata)
         except BaseException as e:
             posted.set_exception(e)
             raise
