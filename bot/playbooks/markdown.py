@@ -147,7 +147,12 @@ def _steps(
             title = block.parent or node.clean
             yield (
                 Step(id="x", title=_clip(title), code=code),
-                Entry(block.line, f"```{block.lang} block", "manual", why=f"a {block.lang} block"),
+                Entry(
+                    block.line,
+                    f"```{block.lang}",
+                    "manual",
+                    why=f"a {block.lang} block: shown as code, never run",
+                ),
             )
         return
     for item in block.commands():
