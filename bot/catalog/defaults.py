@@ -159,14 +159,16 @@ def _join(before: list[str], args: str, after: list[str] | None = None) -> str:
 
 def parse(rt: Any, channel_id: str, action: Any, args: str) -> tuple[Any, str]:
     """`action.parse` of the args with the war room's service defaults: (plan, note). The one
-    hook `/incident run` calls; a refusal of defaulted args says which defaults it was given."""
+    hook `/incident run` calls."""
     full, note = in_war_room(rt, channel_id, action.name, args)
     if not note:
         return action.parse(args, rt.policy), ""
     try:
         return action.parse(full, rt.policy), note
-    except UserError as e:
-        raise UserError(f"{e} (with the defaults of the war room's service: `{full}`)") from None
+    except UserError:
+        # A default the action does not take (`logs` reads pods, not deployments): the request
+        # as typed, with its own answer.
+        return action.parse(args, rt.policy), ""
 
 
 def in_war_room(rt: Any, channel_id: str, action: str, args: str) -> tuple[str, str]:
