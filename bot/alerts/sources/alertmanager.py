@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.alerts.sources import base
+import bot.alerts.sources.base as base
 from bot.alerts.sources.base import BadPayload, Delivery, IncomingAlert
 
 
