@@ -7,6 +7,7 @@ Knows nothing of Slack. Returns the playbooks and a report of every block line a
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -273,7 +274,12 @@ def _with_ids(phases: list[Phase]) -> list[Phase]:
 
 def _keywords(key: str | None, title: str) -> list[str]:
     """A known type keeps the shipped playbook's keywords; another, the words of its heading."""
+    shipped = _shipped_keywords().get(key or "")
+    return list(shipped) if shipped else outline.keywords_of(title)
+
+
+@functools.cache
+def _shipped_keywords() -> dict[str, tuple[str, ...]]:
     from bot.playbooks.library import Library
 
-    shipped = Library().get(key) if key else None
-    return list(shipped.keywords) if shipped else outline.keywords_of(title)
+    return {p.name: tuple(p.keywords) for p in Library().all()}
