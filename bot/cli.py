@@ -39,6 +39,7 @@ def _serve(args: argparse.Namespace) -> int:
     # over a second to tens of milliseconds (bench/declare_split.py).
     sys.setswitchinterval(0.001)
     bolt = build_app(rt, settings.slack_signing_secret, settings.slack_bot_token)
+    _check_playbooks(rt)
     _identify(rt)
     flows.resume_unfinished(rt)
     timers = TimerRunner(rt).start()
@@ -151,6 +152,17 @@ def _stats(args: argparse.Namespace) -> int:
     finally:
         rt.shutdown()
     return 0
+
+
+def _check_playbooks(rt: Any) -> None:
+    """A bad team playbook stops the start with its file and line, not a surprise at 3 a.m."""
+    from bot.playbooks.library import PlaybookError
+
+    try:
+        names = rt.playbooks.reload()
+    except PlaybookError as e:
+        raise ConfigError(f"playbooks: {e}") from None
+    log.info("playbooks: %s", ", ".join(names))
 
 
 def _playbook_import(args: argparse.Namespace) -> int:

@@ -183,3 +183,20 @@ def test_the_shipped_files_are_package_data() -> None:
     text = (Path(__file__).resolve().parent.parent / "pyproject.toml").read_text()
     assert '"playbooks/shipped/*.yaml"' in text
     assert sorted(p.stem for p in SHIPPED.glob("*.yaml")) == Library().names()
+
+
+def test_serve_refuses_to_start_with_a_bad_team_playbook(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from bot.cli import _check_playbooks
+    from bot.config import ConfigError
+
+    (tmp_path / "db.yaml").write_text(GOOD.replace("pg-activity", "drop-table"))
+    rt = SimpleNamespace(playbooks=Library([tmp_path], check=registry_check()))
+    with pytest.raises(ConfigError, match=r"^playbooks: .*db.yaml line 11: step 'activity'"):
+        _check_playbooks(rt)
+    rt = SimpleNamespace(playbooks=Library([tmp_path / "nope"]))
+    with pytest.raises(ConfigError, match="nope: no such playbooks directory"):
+        _check_playbooks(rt)
+    (tmp_path / "db.yaml").write_text(GOOD)
+    _check_playbooks(SimpleNamespace(playbooks=Library([tmp_path], check=registry_check())))

@@ -222,6 +222,9 @@ class Library:
     def reload(self) -> list[str]:
         """Re-read every file now; raise PlaybookError on the first bad one. Returns the names."""
         with self._lock:
+            missing = [d for d in self.dirs if not d.exists()]
+            if missing:
+                raise PlaybookError(f"{missing[0]}: no such playbooks directory (playbooks_dir)")
             self._stamp = None
             self._cache.clear()
             self._load(strict=True)
