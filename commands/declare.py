@@ -16,8 +16,9 @@ from bot.severity import looks_like_severity, normalize
 from commands.base import Reply, Request, ok
 
 USAGE = (
-    "`/incident declare <P0-P3> [service:] <title> [--service <name>] [--type <type>]`, e.g. "
-    "`/incident declare P1 checkout: Checkout API returns 500s`"
+    "`/incident declare <P0-P3> <title>`, e.g. `/incident declare P1 Checkout API returns 500s`; "
+    "for a service `/incident declare P1 checkout: <title>` or `--service <name>`, and "
+    "`--type <type>`"
 )
 FLAGS = ("service", "type")
 

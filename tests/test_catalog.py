@@ -318,3 +318,25 @@ def test_a_service_with_two_deployments_asks_which(db_url, standin, k8s) -> None
         )
         assert "/incident restart deployment/&lt;name&gt;" in r.json["text"]
         assert _requests(bot) == []
+
+
+def test_the_sandbox_catalog_has_checkout_in_shop_with_its_database_and_cache() -> None:
+    import io
+
+    from standins.sandbox.terminal import play
+
+    out = io.StringIO()
+    lines = [
+        "/incident declare P1 checkout: Checkout API returns 500s",
+        "/go #incident-*-001-*",
+        "/incident run pods",
+        "/incident run pg-locks",
+        "/incident run redis-info",
+    ]
+    play(lines, out)
+    transcript = out.getvalue()
+    assert "Service: checkout" in transcript
+    assert "Defaults from service `checkout`: `deployment/checkout -n shop`" in transcript
+    assert "Defaults from service `checkout`: `shop-db`" in transcript
+    assert "Defaults from service `checkout`: `shop-cache`" in transcript
+    assert "Traceback" not in transcript

@@ -15,7 +15,14 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.config import KubernetesTarget, Policy, Settings, Targets
+from bot.config import (
+    KubernetesTarget,
+    Policy,
+    PostgresTarget,
+    RedisTarget,
+    Settings,
+    Targets,
+)
 from bot.migrate import upgrade
 from bot.slack.app import build_app
 from bot.slack.server import BackgroundServer, build_asgi
@@ -37,6 +44,18 @@ HELP = """Sandbox commands (anything else is posted as a message in the current 
   /submit key=value …    submit the open form, e.g. /submit title="Orders stuck" severity=P1
   /show                  show the current channel again   /help   /quit"""
 
+SANDBOX_CHECKOUT = {
+    "title": "Checkout API",
+    "namespace": "shop",
+    "workloads": ["deployment/checkout"],
+    "postgres": ["shop-db"],
+    "redis": ["shop-cache"],
+    "health": ["warroom"],
+    "owners": ["U0DAN"],
+    "playbooks": ["outage"],
+    "keywords": ["cart", "checkout api"],
+}
+
 
 class Sandbox:
     def __init__(self, out: TextIO, latency_ms: int = 0, policy: Policy | None = None) -> None:
@@ -56,7 +75,15 @@ class Sandbox:
         self.k8s = K8sStandIn().start()
         load_demo(self.k8s)
         policy = policy or Policy(
-            targets=Targets(kubernetes=KubernetesTarget(host=self.k8s.url, namespaces=["shop"])),
+            targets=Targets(
+                kubernetes=KubernetesTarget(host=self.k8s.url, namespaces=["shop"]),
+                # The demo's database and cache: set these to point pg-*/redis-* at real ones.
+                postgres={"shop-db": PostgresTarget(dsn_env="WARROOM_SANDBOX_POSTGRES_DSN")},
+                redis={"shop-cache": RedisTarget(url_env="WARROOM_SANDBOX_REDIS_URL")},
+                http={"warroom": "http://127.0.0.1/healthz"},  # its real URL is known below
+            ),
+            # The catalog's demo: `/incident declare P1 checkout: …` binds the war room to it.
+            services={"checkout": SANDBOX_CHECKOUT},
             rollout_poll_seconds=0.2,
             rollout_watch_seconds=20,
         )
