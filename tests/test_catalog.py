@@ -118,6 +118,7 @@ def test_service_and_type_from_the_command(cbot, text, service, kind, title) -> 
         ("declare P1 pay: Cards declined --service checkout", "give one"),
         ("declare P1 --sevice checkout Checkout down", "is not an option of declare"),
         ("declare P1 Checkout down --service", "needs a value"),
+        ("declare P1 --service <b>&x Checkout down", "`&lt;b&gt;&amp;x` is not a service"),
     ],
 )
 def test_bad_service_or_type_is_refused_with_the_known_ones(cbot, text, expect) -> None:
@@ -142,6 +143,14 @@ def test_a_service_named_without_a_catalog_says_there_is_none(db_url, standin) -
 
 def _select(view: dict, block_id: str) -> dict | None:
     return next((b["element"] for b in view["blocks"] if b.get("block_id") == block_id), None)
+
+
+def test_a_service_prefix_with_no_title_opens_the_form_with_it_chosen(cbot) -> None:
+    cbot.cmd("declare P0 checkout:")
+    [view] = list(cbot.slack.views.values())
+    assert _select(view, "service")["initial_option"]["value"] == "checkout"
+    assert _select(view, "severity")["initial_option"]["value"] == "P0"
+    assert incidents(cbot.rt) == []
 
 
 def test_the_form_selects_a_service_and_a_type(cbot) -> None:
