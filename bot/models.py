@@ -250,4 +250,5 @@ import bot.alerts.models  # noqa: E402
 import bot.approvals.models  # noqa: E402
 import bot.console.models  # noqa: E402, F401
 import bot.paging.models  # noqa: E402, F401
+import bot.playbooks.models  # noqa: E402, F401
 import bot.statuspage.models  # noqa: E402, F401
