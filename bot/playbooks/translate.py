@@ -318,7 +318,13 @@ def _sql(sql: str) -> Mapped:
 
 
 def _redis(args: list[str]) -> Mapped:
-    words = [a for a in args if not a.startswith("-")]
+    words: list[str] = []
+    it = iter(args)
+    for a in it:
+        if a in ("-h", "-p", "-a", "-n", "-u", "-s", "--user", "--pass", "--tls-cert"):
+            next(it, None)  # connection options: the target is the service's
+        elif not a.startswith("-"):
+            words.append(a)
     sub = words[0].lower() if words else ""
     if sub == "info":
         notes = [f"section `{words[1]}` left out: all of INFO is shown"] if len(words) > 1 else []
