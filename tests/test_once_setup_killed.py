@@ -11,10 +11,12 @@ recorded in the database.
 from __future__ import annotations
 
 import re
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from sqlalchemy import update
 
@@ -23,6 +25,7 @@ from bot.models import Incident
 from standins.slack.api import SlackStandIn
 from standins.slack.driver import SlackDriver
 from tests.conftest import SECRET
+from tests.helpers import incidents
 from tests.processes import Fleet
 from tests.test_once_timers_killed import Hold
 from tests.test_timer_processes import (  # noqa: F401  (fixtures)
@@ -126,3 +129,57 @@ def test_sigkill_during_setup_resumes_with_each_message_once(
             f"{wrong} rooms whose recorded alert, pin or announcement is not the one in Slack"
         )
         assert (twice, lost, wrong) == (0, 0, 0)
+
+
+def test_a_running_setup_keeps_its_lease_and_a_dead_ones_is_resumed(
+    bot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.incident import flows, ops
+
+    # A one-second lease renewed every 0.2 s (90 s and 15 s in production).
+    monkeypatch.setattr(flows.LEASES, "lease", timedelta(seconds=1))
+    monkeypatch.setattr(flows.LEASES, "renew", timedelta(seconds=0.2))
+    hold = Hold(lambda p: str(p.get("text", "")).startswith(ALERT))
+    bot.slack.after_call = hold
+    r = bot.driver.command("declare P2 Lease check disk full", user="U0ALICE", channel="C0GENERAL")
+    assert r.status == 200
+    assert hold.wait_for(1) == 1
+    # Three leases long inside one Slack call: renewed, never lapsed, nothing to resume.
+    end = time.monotonic() + 3
+    while time.monotonic() < end:
+        assert flows.resume_lapsed(bot.rt) == []
+        time.sleep(0.1)
+    hold.release.set()
+    bot.slack.after_call = None
+    bot.settle()
+    [inc] = incidents(bot.rt)
+    assert inc.ready_at is not None and inc.alert_pinned and inc.setup_claim_until is None
+    assert len([m for m in bot.slack.messages(inc.channel_id) if m["text"].startswith(ALERT)]) == 1
+
+    # A setup whose process died holding it: once the lease lapses the loop finishes it.
+    dead = ops.declare(
+        bot.rt,
+        title="Lease check two",
+        severity="P2",
+        impact="",
+        reporter="U0BOB",
+        team_id="T0WARROOM",
+        channel="C0GENERAL",
+    ).incident.id
+    failed = ops.declare(
+        bot.rt,
+        title="Lease check three",
+        severity="P2",
+        impact="",
+        reporter="U0BOB",
+        team_id="T0WARROOM",
+        channel="C0GENERAL",
+    ).incident.id
+    with bot.rt.db.session() as s:
+        s.get(Incident, dead).setup_claim_until = bot.rt.now() + timedelta(seconds=1)
+        s.get(Incident, failed).setup_error = "Slack answered `fatal_error`"  # holds no lease
+    assert flows.resume_lapsed(bot.rt) == []  # still leased
+    time.sleep(1.1)
+    assert flows.resume_lapsed(bot.rt) == [dead]  # a failed setup waits for Retry
+    bot.settle()
+    assert [i.id for i in incidents(bot.rt) if i.ready_at is not None] == [inc.id, dead]

@@ -15,8 +15,9 @@ from sqlalchemy import select, update
 from bot import messages
 from bot.catalog.war_room import invitees
 from bot.chat import ChatError, Metadata, mark
-from bot.incident import service, timeline
+from bot.incident import leases, service, timeline
 from bot.incident.cadence import next_update_due
+from bot.incident.leases import SetupLeases
 from bot.incident.lifecycle import Change
 from bot.incident.naming import channel_name
 from bot.models import Incident
@@ -24,10 +25,11 @@ from bot.mrkdwn import escape
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
-# Longer than one Slack call may wait out rate limits (chat.RATE_LIMIT_PATIENCE): a setup in a
-# burst takes minutes, and a lapsed lease would let a second worker post the alert again. The
-# price: a setup whose process died is resumed by another only once this has passed.
-SETUP_LEASE = timedelta(minutes=11)
+# A setup's lease is renewed by its process while it runs (a burst's rate limits may hold one
+# Slack call for minutes), so one whose process died is free again within SETUP_LEASE, and the
+# next process's timer loop resumes it (resume_lapsed).
+SETUP_LEASE = timedelta(seconds=90)
+LEASES = SetupLeases(SETUP_LEASE, renew=timedelta(seconds=15))
 MAX_NAME_SUFFIX = 5
 # Setup's posts carry {"incident": id, "step": …} under this event type: a resumed setup finds
 # in Slack what a dead process posted but never recorded, instead of posting it again.
@@ -50,23 +52,32 @@ def open_war_room(rt: Runtime, incident_id: int, response_url: str | None = None
             )
         ).first()
         resumed = before is not None and any(v is not None for v in before)
-        if not service.claim_setup(s, incident_id, rt.now(), SETUP_LEASE):
+        if not service.claim_setup(s, incident_id, rt.now(), LEASES.lease):
             return False  # ready already, or another worker is on it
         inc = service.by_id(s, incident_id)
-    try:
-        if resumed:
-            _find_landed(rt, inc)
-        _setup(rt, inc)
-        return True
-    except ChatError as e:
-        _setup_failed(rt, inc, e, response_url)
-        return False
+    with LEASES.held(rt, incident_id):
+        try:
+            if resumed:
+                _find_landed(rt, inc)
+            _setup(rt, inc)
+            return True
+        except ChatError as e:
+            _setup_failed(rt, inc, e, response_url)
+            return False
 
 
 def resume_unfinished(rt: Runtime) -> list[int]:
     """At start: finish war rooms that a dead process left half set up."""
     with rt.db.read() as s:
         pending = service.unfinished_setups(s, rt.now())
+    for incident_id in pending:
+        start_war_room(rt, incident_id)
+    return pending
+
+
+def resume_lapsed(rt: Runtime) -> list[int]:
+    """While serving: finish war rooms whose setup's process died (its lease lapsed)."""
+    pending = leases.lapsed(rt, rt.now())
     for incident_id in pending:
         start_war_room(rt, incident_id)
     return pending

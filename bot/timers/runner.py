@@ -17,12 +17,14 @@ from datetime import timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import or_, select, update
 
+from bot.incident import flows
 from bot.models import Timer
 from bot.runtime import Runtime
 from bot.timers.fire import fire_batch
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=30)
+SETUP_RESUME_SECONDS = 10.0
 CHUNK = 16  # timers fired together: one read and one finishing transaction between them
 
 
@@ -123,8 +125,18 @@ class TimerRunner:
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
         )
         self.scheduler.add_job(self.tick, "interval", seconds=self.tick_seconds, id="timers")
+        # War rooms whose setup died with another process: resumed once their lease lapses.
+        self.scheduler.add_job(
+            self._resume_setups, "interval", seconds=SETUP_RESUME_SECONDS, id="setups"
+        )
         self.scheduler.start()
         return self
+
+    def _resume_setups(self) -> None:
+        try:
+            flows.resume_lapsed(self.rt)
+        except Exception:
+            log.exception("looking for war-room setups to resume failed; will retry")
 
     def stop(self) -> None:
         """Stop claiming; timers already handed to the effects pool still finish."""
