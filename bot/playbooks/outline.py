@@ -43,6 +43,7 @@ def clean(text: str) -> str:
     """Heading or item text without emoji, numbering, bold, links, checkboxes, end colon."""
     t = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
     t = t.replace("**", "").replace("__", "")
+    t = re.sub(r"(?<!\w)[*_]([^*_]+)[*_](?!\w)", r"\1", t)  # *emphasis*
     t = re.sub(r"^\s*\[[ xX]\]\s*", "", t)
     t = re.sub(r"^[^\w(<\[`]+", "", t)  # emoji and mojibake before the words
     t = re.sub(r"^\d+(\.\d+)*\.?\s+", "", t)
