@@ -42,6 +42,10 @@ def _serve(args: argparse.Namespace) -> int:
     _check_playbooks(rt)
     _identify(rt)
     flows.resume_unfinished(rt)
+    # Approved actions whose run died with a process: checked and said in their thread, once.
+    from commands.actions import interrupted
+
+    interrupted.watch(rt)
     timers = TimerRunner(rt).start()
     pages = PageRunner(rt).start()  # says missing paging keys now, then retries due pages
     for missing in policy.status_page.missing():

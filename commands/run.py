@@ -89,7 +89,7 @@ def _request(
     def after() -> None:
         flows.show(rt, areq, action.kind)
         if areq.state == "approved":  # policy: auto
-            _execute(rt, areq, action)
+            execute(rt, areq, action)
 
     auto = areq.state == "approved"
     return (
@@ -99,7 +99,7 @@ def _request(
     )
 
 
-def _execute(rt: Runtime, areq: ActionRequest, action: Action) -> None:
+def execute(rt: Runtime, areq: ActionRequest, action: Action) -> None:
     timeout = rt.policy.rule(action.name).timeout_seconds
 
     def run() -> Output:
@@ -131,7 +131,7 @@ def _decide(approve: bool):
         def after() -> None:
             flows.show(rt, d.req, action.kind)
             if d.run:
-                _execute(rt, d.req, action)
+                execute(rt, d.req, action)
 
         return ok(d.message, after)
 

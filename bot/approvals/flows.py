@@ -8,7 +8,7 @@ from collections.abc import Callable
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import replace
 
-from bot.approvals import messages, service
+from bot.approvals import messages, runs, service
 from bot.approvals.output import Output
 from bot.chat import ChatError
 from bot.errors import UserError
@@ -49,10 +49,20 @@ def execute(
 ) -> Output | None:
     """Run an approved request exactly once; None if it was not ours to run."""
     with rt.db.session() as s:
-        req = service.start(s, request_id, rt.now())
+        req = service.start(s, request_id, rt.now(), runs.WORKER, runs.LEASE)
     if req is None:
         return None
-    _safe_show(rt, _load(rt, request_id), kind)
+    # The run's lease is renewed until it is recorded: if this process dies first, another one
+    # finds the run when the lease lapses and settles it (bot/approvals/recovery.py).
+    with runs.Heartbeat(rt, request_id):
+        return _execute(rt, req, kind, run, timeout_s)
+
+
+def _execute(
+    rt: Runtime, req: ActionRequest, kind: str, run: Callable[[], Output], timeout_s: float
+) -> Output:
+    request_id = req.id
+    safe_show(rt, _load(rt, request_id), kind)
     t0 = time.perf_counter()
     out = _run_with_timeout(rt, run, timeout_s)
     out = replace(out, summary=redact(out.summary), text=redact(out.text))
@@ -72,7 +82,7 @@ def execute(
     rt.metrics.actions.labels(req.action, "succeeded" if out.ok else "failed").inc()
     with rt.db.session() as s:
         done = service.finish(s, request_id, out.ok, out.summary, rt.now())
-    _safe_show(rt, done, kind)
+    safe_show(rt, done, kind)
     return out
 
 
@@ -141,7 +151,7 @@ def _post_result(rt: Runtime, req: ActionRequest, out: Output) -> None:
         )
 
 
-def _safe_show(rt: Runtime, req: ActionRequest, kind: str) -> None:
+def safe_show(rt: Runtime, req: ActionRequest, kind: str) -> None:
     try:
         show(rt, req, kind)
     except ChatError as e:

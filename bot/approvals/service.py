@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from bot.approvals import runs
 from bot.approvals.rules import already, deny_refusal, misplaced, refusal
 from bot.config import ActionRule
 from bot.incident import timeline
@@ -191,11 +192,18 @@ def _record(
         )
 
 
-def start(s: Session, request_id: int, now: datetime) -> ActionRequest | None:
-    """approved -> running, once; None if someone else already started it."""
+def start(
+    s: Session,
+    request_id: int,
+    now: datetime,
+    worker: str = runs.WORKER,
+    lease: timedelta = runs.LEASE,
+) -> ActionRequest | None:
+    """approved -> running, once, leased to `worker`; None if someone else already started it."""
     req = s.get(ActionRequest, request_id, populate_existing=True)
     if req is None or not _transition(s, req, "approved", "running", started_at=now):
         return None
+    runs.begin(s, req.id, "run", worker, now, lease)
     audit(s, req, "started", req.decided_by, now)
     return req
 
@@ -205,6 +213,7 @@ def finish(s: Session, request_id: int, ok: bool, summary: str, now: datetime) -
     assert req is not None and req.started_at is not None
     state = "succeeded" if ok else "failed"
     _transition(s, req, "running", state, finished_at=now, summary=summary[:2000])
+    runs.end(s, req.id, state, now)
     ms = int((now - req.started_at).total_seconds() * 1000)
     audit(s, req, state, req.decided_by, now, outcome=state, duration_ms=ms, detail=summary)
     _record(
@@ -217,3 +226,21 @@ def finish(s: Session, request_id: int, ok: bool, summary: str, now: datetime) -
         duration_ms=ms,
     )
     return req
+
+
+def interrupted(s: Session, req: ActionRequest, now: datetime, detail: str) -> None:
+    """The run died with its process: say so in the audit and on the timeline."""
+    audit(s, req, "interrupted", None, now, outcome="interrupted", detail=detail)
+    _record(
+        s,
+        req,
+        "action_interrupted",
+        None,
+        now,
+        f"`{req.action}` on {req.target} was interrupted: {detail}",
+    )
+
+
+def requeue(s: Session, req: ActionRequest) -> bool:
+    """running -> approved, to run once more (read-only actions only)."""
+    return _transition(s, req, "running", "approved")

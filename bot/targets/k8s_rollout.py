@@ -205,12 +205,7 @@ KINDS = {
 
 def check_restartable(api: Any, kind: str, ns: str, name: str) -> Any:
     """objectrestarter.go refuses a paused deployment: say so before anyone approves."""
-    label, _patch_fn, read_fn = KINDS[kind]
-    apps = k8s.apps(api)
-    obj = k8s.call(
-        f"read {label} {name} in {ns}",
-        lambda: getattr(apps, read_fn)(name, ns, _request_timeout=k8s.REQUEST_TIMEOUT),
-    )
+    obj = read_workload(api, kind, ns, name)
     if kind == "deployment" and obj.spec.paused:
         raise TargetError(
             f"Deployment {name} is paused: can't restart a paused deployment. "
@@ -291,3 +286,70 @@ def watch(
         if time.monotonic() >= deadline:
             return f"timed out waiting for the condition after {timeout_s:g} s: {message}", False
         sleep(interval_s)
+
+
+# What an interrupted change left behind ------------------------------------------------------
+# Each returns (applied: True / False / None for "cannot tell", what Kubernetes shows).
+def rollback_outcome(
+    api: Any, ns: str, name: str, replicaset: str, generation: int
+) -> tuple[bool | None, str]:
+    """The rollback's patch tests the generation it was approved at, so it applied exactly when
+    the generation moved on and the template is the ReplicaSet's."""
+    dep = k8s.deployment(api, ns, name)
+    gen = dep.metadata.generation or 0
+    if gen == generation:
+        return False, f"Kubernetes shows deployment {name} unchanged (generation still {gen})"
+    target = next(
+        (rs for rs in k8s.replica_sets(api, ns, dep) if rs.metadata.name == replicaset), None
+    )
+    now = _without_hash(_template_dict(api, dep.spec.template))
+    if target is not None and _without_hash(_template_dict(api, target.spec.template)) == now:
+        rollout = k8s.rollout_status(dep)[0]
+        return True, (
+            f"Kubernetes shows it applied (generation {generation} → {gen}, the template of "
+            f"revision {k8s.revision_of(target)}); the rollout now: {rollout}"
+        )
+    return None, (
+        f"Kubernetes shows deployment {name} changed since the approval (generation "
+        f"{generation} → {gen}), but not to the template of ReplicaSet {replicaset}"
+    )
+
+
+def restart_outcome(api: Any, kind: str, ns: str, name: str, since: datetime) -> tuple[bool, str]:
+    """A restart stamps the template with the time: one at or after the run began is ours
+    (or a restart as good as ours)."""
+    obj = read_workload(api, kind, ns, name)
+    meta = obj.spec.template.metadata
+    stamp = ((meta.annotations if meta else None) or {}).get(RESTARTED_AT, "")
+    began = since.strftime("%Y-%m-%dT%H:%M:%SZ")
+    label = KINDS[kind][0]
+    if stamp and stamp >= began:
+        return True, (
+            f"Kubernetes shows it applied ({label} {name} restartedAt {stamp}, generation "
+            f"{obj.metadata.generation})"
+        )
+    shown = f"restartedAt {stamp}" if stamp else "never restarted"
+    return False, f"Kubernetes shows no restart of {label} {name} since {began} ({shown})"
+
+
+def scale_outcome(
+    api: Any, ns: str, name: str, replicas: int, expected: int | None
+) -> tuple[bool | None, str]:
+    current = read_scale(api, ns, name)
+    if current == replicas:
+        return True, f"Kubernetes shows it applied (replicas {expected} → {current})"
+    if current == expected:
+        return False, f"Kubernetes shows deployment {name} still at {current} replicas"
+    return None, (
+        f"Kubernetes shows {current} replicas, neither the {expected} before nor the "
+        f"{replicas} approved"
+    )
+
+
+def read_workload(api: Any, kind: str, ns: str, name: str) -> Any:
+    label, _patch_fn, read_fn = KINDS[kind]
+    apps = k8s.apps(api)
+    return k8s.call(
+        f"read {label} {name} in {ns}",
+        lambda: getattr(apps, read_fn)(name, ns, _request_timeout=k8s.REQUEST_TIMEOUT),
+    )

@@ -132,3 +132,16 @@ def terminate(dsn: str, backends: list[tuple[int, str]], timeout_s: float) -> li
                 "(it needs pg_signal_backend or to own them)."
             ) from None
         return list(cur.fetchall())
+
+
+PRESENT = """
+SELECT a.pid
+FROM pg_stat_activity a
+JOIN unnest(%s::int[], %s::timestamptz[]) AS t(pid, started)
+  ON a.pid = t.pid AND a.backend_start = t.started"""
+
+
+def present(dsn: str, backends: list[tuple[int, str]], timeout_s: float) -> list[int]:
+    """Which of these (pid, backend_start) pairs are still connected (read-only)."""
+    rows = query(dsn, PRESENT, ([p for p, _ in backends], [s for _, s in backends]), timeout_s)
+    return sorted(int(r["pid"]) for r in rows)

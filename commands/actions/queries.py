@@ -6,10 +6,11 @@ from typing import Any
 
 from bot.config import Policy
 from bot.errors import UserError
+from bot.models import ActionRequest
 from bot.targets import Targets
 from bot.targets import postgres as pg
 from commands.actions.args import duration_seconds, split, target_name
-from commands.actions.registry import Action, Output, Plan, register
+from commands.actions.registry import Action, Output, Plan, Verdict, register
 from commands.actions.table import table
 
 USAGE = "`/incident kill-queries <target> --older-than 5m`"
@@ -57,6 +58,23 @@ def run(t: Targets, p: dict[str, Any]) -> Output:
     return Output(True, summary, "terminated pids: " + ", ".join(map(str, done)) if done else "")
 
 
+def check(t: Targets, req: ActionRequest) -> Verdict:
+    """The termination is one statement: if any previewed backend is still there, it did not run."""
+    p = req.params
+    backends = [(int(pid), started) for pid, started in p["backends"]]
+    still = pg.present(t.postgres_dsn(p["target"]), backends, TIMEOUT_S)
+    if still:
+        pids = ", ".join(map(str, still))
+        return Verdict(
+            False,
+            f"PostgreSQL shows {len(still)} of the {len(backends)} previewed backend(s) "
+            f"still there (pids {pids})",
+        )
+    return Verdict(
+        True, f"PostgreSQL shows none of the {len(backends)} previewed backend(s) still there"
+    )
+
+
 register(
     Action(
         "kill-queries",
@@ -66,5 +84,6 @@ register(
         parse,
         run,
         prepare,
+        check,
     )
 )

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.approvals.output import Output
+from bot.approvals.recovery import Verdict
 from bot.config import Policy
+from bot.models import ActionRequest
 from bot.targets import Targets
 
 
@@ -20,7 +22,7 @@ class Plan:
     preview: str  # one or two lines shown on the approval message
 
 
-__all__ = ["ACTIONS", "Action", "Output", "Plan", "load", "register"]
+__all__ = ["ACTIONS", "Action", "Output", "Plan", "Verdict", "load", "register"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,8 @@ class Action:
     run: Callable[[Targets, dict[str, Any]], Output]
     # Remediations look at the live object first (after the ack) to build an exact preview.
     prepare: Callable[[Targets, Plan, Policy], Plan] | None = None
+    # A change whose run died with its process: what the far end shows (never a re-apply).
+    check: Callable[[Targets, ActionRequest], Verdict] | None = None
 
     @property
     def mutating(self) -> bool:

@@ -7,11 +7,12 @@ from typing import Any
 from bot.config import Policy
 from bot.errors import UserError
 from bot.messages import when
+from bot.models import ActionRequest
 from bot.targets import Targets
 from bot.targets import k8s_rollout as rollout
 from commands.actions.args import bounded_int, kind_name, split
 from commands.actions.kubernetes import NS, namespace
-from commands.actions.registry import Action, Output, Plan, register
+from commands.actions.registry import Action, Output, Plan, Verdict, register
 
 ROLLBACK = "`/incident rollback deployment/<name> [-n <namespace>] [--to-revision N]`"
 RESTART = "`/incident restart deployment|statefulset|daemonset/<name> [-n <namespace>]`"
@@ -151,6 +152,35 @@ def run_scale(t: Targets, p: dict[str, Any], policy: Policy) -> Output:
     return Output(True, text, "", follow=_follow(t, p, policy))
 
 
+# after an interrupted run -----------------------------------------------------------------
+def check_rollback(t: Targets, req: ActionRequest) -> Verdict:
+    p = req.params
+    return Verdict(
+        *rollout.rollback_outcome(
+            t.kubernetes(), p["namespace"], p["name"], p["replicaset"], p["generation"]
+        )
+    )
+
+
+def check_restart(t: Targets, req: ActionRequest) -> Verdict:
+    p = req.params
+    assert req.started_at is not None
+    return Verdict(
+        *rollout.restart_outcome(
+            t.kubernetes(), p["kind"], p["namespace"], p["name"], req.started_at
+        )
+    )
+
+
+def check_scale(t: Targets, req: ActionRequest) -> Verdict:
+    p = req.params
+    return Verdict(
+        *rollout.scale_outcome(
+            t.kubernetes(), p["namespace"], p["name"], p["replicas"], p.get("expected")
+        )
+    )
+
+
 def _bind(policy_runner):
     # Runners receive the policy in force through the Targets they are given.
     return lambda t, p: policy_runner(t, p, t.policy)
@@ -165,6 +195,7 @@ register(
         parse_rollback,
         _bind(run_rollback),
         prepare_rollback,
+        check_rollback,
     )
 )
 register(
@@ -176,6 +207,7 @@ register(
         parse_restart,
         _bind(run_restart),
         prepare_restart,
+        check_restart,
     )
 )
 register(
@@ -187,5 +219,6 @@ register(
         parse_scale,
         _bind(run_scale),
         prepare_scale,
+        check_scale,
     )
 )

@@ -378,11 +378,14 @@ class _Handler(TrackedHandler):
         if isinstance(out, WatchStream):
             self._stream(ctype, out)
             return
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(out)))
-        self.end_headers()
-        self.wfile.write(out)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(out)))
+            self.end_headers()
+            self.wfile.write(out)
+        except OSError:  # the client went away (killed while its request was held)
+            self.close_connection = True
 
     def _stream(self, ctype: str, stream: WatchStream) -> None:
         """A watch: one chunk per event line, flushed at once; the connection then closes."""
