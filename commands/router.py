@@ -11,6 +11,7 @@ from bot.mrkdwn import escape
 from bot.runtime import Runtime
 from commands import (
     alerts,
+    checklist,
     declare,
     notes,
     overview,
@@ -56,6 +57,8 @@ SUBCOMMANDS: dict[str, Handler] = {
     "list": overview.list_,
     "help": overview.help_,
     "alerts": alerts.alerts,
+    "checklist": checklist.show,
+    "type": checklist.type_command,
 }
 
 

@@ -28,6 +28,7 @@ def add(
     actor: str,
     now: datetime,
     policy: Policy,
+    due_at: datetime | None = None,  # a due time (a playbook's "within 2 hours"), not a day
 ) -> Change:
     text = " ".join(text.split())
     if not text:
@@ -55,7 +56,7 @@ def add(
     if due is not None and owner is not None:
         # Overdue means past the end of the due day in the team's time zone.
         end_of_day = datetime.combine(due + timedelta(days=1), time(9, 0), tzinfo=policy.tz)
-        t = plan.add(s, inc, plan.ACTION_ITEM_DUE, end_of_day)
+        t = plan.add(s, inc, plan.ACTION_ITEM_DUE, due_at or end_of_day)
         t.ref_id = item.id
     timeline.record(
         s,

@@ -22,6 +22,7 @@ from bot.incident.lifecycle import Change
 from bot.incident.naming import channel_name
 from bot.models import Incident
 from bot.mrkdwn import escape
+from bot.playbooks import flows as checklist
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -210,6 +211,7 @@ def _setup(rt: Runtime, inc: Incident) -> None:
         assert inc.alert_ts is not None
         rt.chat.pin(ch, inc.alert_ts)
     _save(rt, inc.id, alert_pinned=True, setup_error=None, setup_claim_until=None)
+    rt.submit(checklist.after_setup, rt, inc.id)  # the type's checklist, or a type suggested
 
 
 def _post_then_pin(

@@ -17,6 +17,7 @@ from bot.incident.lifecycle import Change
 from bot.incident.service import Declared, IncidentError
 from bot.models import ActionItem, Incident, ProcessedEvent, TimelineEvent
 from bot.paging import ops as paging
+from bot.playbooks import checklist
 from bot.runtime import Runtime
 from bot.statuspage import ops as statuspage
 from bot.timers import plan
@@ -95,6 +96,7 @@ def _changed(s: Session, rt: Runtime, change: Change) -> Change:
     plan.after_change(s, change, rt.policy, rt.now())  # same transaction as the change
     paging.after_change(s, rt, change, rt.now())
     statuspage.after_change(s, rt, change, rt.now())
+    checklist.after_change(s, rt, change, rt.now())
     return change
 
 

@@ -22,6 +22,8 @@ from bot.incident import timeline
 from bot.incident.cadence import next_update_due, update_cadence
 from bot.models import ActionItem, Incident, TimelineEvent, Timer
 from bot.mrkdwn import escape
+from bot.playbooks import checklist
+from bot.playbooks import flows as checklist_flows
 from bot.runtime import Runtime
 from bot.timers import notices, plan
 from bot.timers.landed import TimerPosts
@@ -189,6 +191,8 @@ def _act(
         )
         posts.post(item.owner_id, "action_item", text)  # a user id: Slack delivers it as a DM
         return "posted", f"Reminded <@{item.owner_id}> of overdue action item {item.number}"
+    if t.kind == checklist.WINDOW:
+        return checklist_flows.window_reminder(rt, posts, inc)
     if t.kind == plan.ARCHIVE:
         if not inc.is_resolved:
             return "skipped", ""
@@ -205,6 +209,7 @@ _KIND_EVENT = {
     plan.POSTMORTEM_DUE: "reminder",
     plan.ARCHIVE: "archived",
     plan.ACTION_ITEM_DUE: "reminder",
+    checklist.WINDOW: "reminder",
 }
 
 
