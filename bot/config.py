@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     log_format: Literal["json", "text"] = "json"
     effect_workers: Annotated[int, Field(ge=1, le=256)] = 32
     setup_workers: Annotated[int, Field(ge=1, le=64)] = 8
+    # The web console's Sign in with Slack (OpenID Connect); empty client id: console off.
+    slack_client_id: str = ""
+    slack_client_secret: str = ""
+    slack_team_id: str = ""  # the workspace allowed in; empty: the bot token's (auth.test)
+    console_url: str = ""  # public base URL (https://warroom.example.com); empty: from requests
 
     @field_validator("database_url")
     @classmethod
@@ -207,6 +212,21 @@ class Targets(BaseModel):
         return v
 
 
+class ConsoleAccess(BaseModel):
+    """Who may open the web console: signed-in members, or only some user groups."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    anonymous: bool = False  # true: read without signing in (a demo on a closed network)
+    usergroups: list[str] = []  # S… ids; empty: everyone in the workspace
+    session_hours: Annotated[float, Field(gt=0, le=720)] = 12
+
+    @field_validator("usergroups")
+    @classmethod
+    def _ids(cls, v: list[str]) -> list[str]:
+        return _slack_ids(v, groups=True)
+
+
 class Policy(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -229,6 +249,7 @@ class Policy(BaseModel):
     rollout_watch_seconds: Annotated[float, Field(gt=0, le=3600)] = 300
     rollout_poll_seconds: Annotated[float, Field(gt=0, le=60)] = 2
     postmortem_template: str = ""  # a Jinja2 file replacing the built-in Markdown template
+    console: ConsoleAccess = Field(default_factory=lambda: ConsoleAccess())
     paging: PagingPolicy = Field(default_factory=PagingPolicy)  # PagerDuty / JSM on-call
     status_page: StatusPagePolicy = Field(default_factory=StatusPagePolicy)
     playbooks_dir: str = ""  # a team's playbook files; relative to the policy file

@@ -1,1 +1,1 @@
-"""The web console: Sign in with Slack, incidents, timelines, post-mortems and metrics in a browser."""
+"""The web console: Sign in with Slack, incidents, timelines, post-mortems, metrics."""

@@ -20,10 +20,11 @@ from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlsplit
 
 from standins.http_server import KeepAliveServer, TrackedHandler
+from standins.slack.openid import OpenIDConnect, basic_credentials
 from standins.slack.rate_limits import RateLimits
 from standins.slack.scopes import ScopeCheck, conversation_kinds, manifest_bot_scopes
 from standins.slack.socket_mode import SocketModeHub
-from standins.slack.state import SlackError, SlackState
+from standins.slack.state import TEAM_DOMAIN, TEAM_ID, TEAM_NAME, SlackError, SlackState
 
 __all__ = ["Call", "RateLimits", "SlackError", "SlackStandIn"]
 
@@ -66,6 +67,7 @@ class SlackStandIn(SlackState):
         self.rate_limits: RateLimits | None = rate_limits or None
         self.app_token = app_token  # Socket Mode's app-level token (apps.connections.open)
         self.socket_mode = SocketModeHub()
+        self.openid = OpenIDConnect(TEAM_ID, TEAM_NAME, TEAM_DOMAIN, self)  # Sign in with Slack
         self.latency = latency  # seconds added to every Web API call; may be changed at runtime
         self.event_sink: EventSink | None = None
         self._host = host
@@ -158,14 +160,21 @@ class SlackStandIn(SlackState):
             self._rate.setdefault(method, deque()).extend([retry_after] * times)
 
     def handle_api(
-        self, method: str, params: dict[str, Any], token: str | None
+        self,
+        method: str,
+        params: dict[str, Any],
+        token: str | None,
+        basic: tuple[str, str] | None = None,
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
         """Serve one Web API request; returns (HTTP status, JSON body, extra headers)."""
         with self.lock:
-            recorded = {k: v for k, v in params.items() if k != "token"}
+            secret = ("token", "client_secret", "code")
+            recorded = {k: v for k, v in params.items() if k not in secret}
             self._calls.append(Call(method, recorded, time.monotonic()))
         if self.latency > 0:
             time.sleep(self.latency)  # outside the lock so concurrent calls overlap like on Slack
+        if method.startswith("openid.connect."):  # client credentials or a user token
+            return 200, self.openid.api(method, params, token, basic), {}
         if method == "apps.connections.open":  # the one method that takes the app token
             if token != self.app_token:
                 return 200, {"ok": False, "error": "invalid_auth"}, {}
@@ -272,11 +281,15 @@ class _Handler(TrackedHandler):
             auth = self.headers.get("Authorization", "")
             token = auth[7:].strip() if auth.startswith("Bearer ") else params.get("token")
             try:
-                status, payload, headers = standin.handle_api(path[5:], params, token)
+                basic = basic_credentials(auth)
+                status, payload, headers = standin.handle_api(path[5:], params, token, basic)
             except Exception:  # a stand-in bug must look like a Slack outage, not a hang
                 log.exception("stand-in failed on %s", path)
                 status, payload, headers = 500, {"ok": False, "error": "fatal_error"}, {}
             self._send(status, _json(payload), headers=headers)
+        elif path == "/openid/connect/authorize":
+            status, page, headers = standin.openid.authorize(self.command, url.query, body)
+            self._send(status, page.encode(), "text/html; charset=utf-8", headers)
         elif path.startswith("/link/") and self.command == "GET":
             standin.socket_mode.serve(self)  # returns when the WebSocket closes
         elif path.startswith("/response/") and self.command == "POST":
