@@ -58,7 +58,7 @@ def _serve(args: argparse.Namespace) -> int:
     gc.freeze()
     try:
         if settings.socket_mode:
-            _socket_mode(bolt, asgi, settings)
+            _socket_mode(bolt, asgi, settings, rt)
         else:
             # uvicorn drains on SIGTERM, then re-raises the signal: a no-op handler lets the
             # clean-up below run instead of the default handler killing the process.
@@ -88,16 +88,15 @@ def _identify(rt: Any) -> None:
         log.warning("Slack did not say who the bot is (%s); asking again when needed", e)
 
 
-def _socket_mode(bolt: Any, asgi: Any, settings: Any) -> None:
+def _socket_mode(bolt: Any, asgi: Any, settings: Any, rt: Any) -> None:
     """Socket Mode needs no public URL; health, readiness and metrics still listen on PORT."""
     import threading
 
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
-
     from bot.slack.server import BackgroundServer
+    from bot.slack.socket_mode import WarroomSocketModeHandler
 
     health = BackgroundServer(asgi, settings.host, settings.port).start()
-    handler = SocketModeHandler(bolt, settings.slack_app_token)
+    handler = WarroomSocketModeHandler(bolt, settings.slack_app_token, rt)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
@@ -12,6 +13,23 @@ from urllib.parse import parse_qsl
 from standins.slack.driver import SlackDriver
 from standins.slack.signed_http import DriverResponse
 from standins.slack.socket_mode import SocketModeHub
+
+
+def envelope_parts(body: bytes, content_type: str) -> tuple[str, dict[str, Any]]:
+    """The envelope type and payload Slack would send over the socket for an HTTP body."""
+    if content_type == "application/json":
+        return "events_api", json.loads(body)
+    fields = dict(parse_qsl(body.decode(), keep_blank_values=True))
+    if "payload" in fields:
+        return "interactive", json.loads(fields["payload"])
+    return "slash_commands", fields
+
+
+class _Keep:
+    """A transport that sends nothing and keeps the body, to build an envelope from it."""
+
+    def send(self, body: bytes, content_type: str, **_: Any) -> tuple[bytes, str]:
+        return body, content_type
 
 
 class SocketModeTransport:
@@ -35,14 +53,7 @@ class SocketModeTransport:
     ) -> DriverResponse:
         # No signatures in Socket Mode: the connection itself is authenticated.
         headers = headers or {}
-        if content_type == "application/json":
-            kind, payload = "events_api", json.loads(body)
-        else:
-            fields = dict(parse_qsl(body.decode(), keep_blank_values=True))
-            if "payload" in fields:
-                kind, payload = "interactive", json.loads(fields["payload"])
-            else:
-                kind, payload = "slash_commands", fields
+        kind, payload = envelope_parts(body, content_type)
         started = time.perf_counter()
         ack = self.hub.deliver(
             kind,
@@ -68,3 +79,23 @@ class SocketModeDriver(SlackDriver):
         super().__init__("http://socket-mode.invalid/", **kwargs)
         self.hub = hub
         self.transport = SocketModeTransport(hub, self.timeout)
+
+    def command_envelope(
+        self, text: str, user: str, channel: str, *, retry_attempt: int = 0
+    ) -> dict[str, Any]:
+        """The envelope of a slash command, to send as is (or twice) with the hub's
+        `deliver_envelope`."""
+        transport, self.transport = self.transport, _Keep()
+        try:
+            body, content_type = self.command(text, user, channel)  # type: ignore[misc]
+        finally:
+            self.transport = transport
+        kind, payload = envelope_parts(body, content_type)
+        return {
+            "envelope_id": str(uuid.uuid4()),
+            "type": kind,
+            "payload": payload,
+            "accepts_response_payload": True,
+            "retry_attempt": retry_attempt,
+            "retry_reason": "",
+        }

@@ -148,7 +148,9 @@ class SocketModeHub:
                 with contextlib.suppress(ValueError):
                     self._ack(json.loads(data))
 
-    def _ack(self, ack: dict[str, Any]) -> None:
+    def _ack(self, ack: Any) -> None:
+        if not isinstance(ack, dict):
+            return  # Slack ignores what is not an acknowledgement
         envelope_id = ack.get("envelope_id")
         with self._lock:
             if envelope_id in self._acks:
@@ -166,28 +168,47 @@ class SocketModeHub:
     ) -> dict[str, Any] | None:
         """Send one envelope to a random connection; the app's ack, or None after `timeout`
         (Slack's limit is 3 s)."""
-        envelope_id = str(uuid.uuid4())
         envelope = {
-            "envelope_id": envelope_id,
+            "envelope_id": str(uuid.uuid4()),
             "type": kind,
             "payload": payload,
             "accepts_response_payload": kind != "events_api",
             "retry_attempt": retry_attempt,
             "retry_reason": retry_reason,
         }
+        return self.deliver_envelope(envelope, timeout=timeout)
+
+    def deliver_envelope(
+        self, envelope: dict[str, Any], *, timeout: float = 3.0
+    ) -> dict[str, Any] | None:
+        """Send an envelope as given (the same one twice is a redelivery); its ack or None."""
+        return self.send_frame(
+            json.dumps(envelope), envelope_id=str(envelope["envelope_id"]), timeout=timeout
+        )
+
+    def send_frame(
+        self, data: str | bytes, *, envelope_id: str | None = None, timeout: float = 3.0
+    ) -> dict[str, Any] | None:
+        """Send one text frame with anything in it (for fuzzing what arrives over the socket).
+        With `envelope_id`, wait for the ack that names it; None when none came in `timeout`."""
+        raw = data.encode() if isinstance(data, str) else data
         with self._lock:
             if not self._connections:
                 raise ConnectionError("no Socket Mode connection is open")
             conn = random.choice(self._connections)
-            self._acks[envelope_id] = None
+            if envelope_id is not None:
+                self._acks[envelope_id] = None
         try:
-            conn.send_text(envelope)
+            conn._write(TEXT, raw)
+            if envelope_id is None:
+                return None
             with self._lock:
                 self._lock.wait_for(lambda: self._acks[envelope_id] is not None, timeout)
                 return self._acks[envelope_id]
         finally:
-            with self._lock:
-                self._acks.pop(envelope_id, None)
+            if envelope_id is not None:
+                with self._lock:
+                    self._acks.pop(envelope_id, None)
 
     def close_all(self) -> None:
         with self._lock:
