@@ -151,6 +151,16 @@ def remediation(name: str):
     return handler
 
 
+def run_again(rt: Runtime, req: Request, value: str) -> Reply:
+    """*Run again* under an interrupted change that was not applied: the same change, asked for
+    afresh (a new preview against the live object, a new approval), never re-applied blindly."""
+    old = ops.find(rt, int(value), req.channel_id)
+    action = _action(old.action)
+    if action.again is None:
+        raise UserError(f"`{action.name}` cannot be asked for again from here; type the command.")
+    return request_action(rt, req, action, action.again(old.params))
+
+
 def rollback_to(rt: Runtime, req: Request, value: str) -> Reply:
     """The *Roll back to this revision* button under rollout-history: `ns/name/revision`."""
     ns, name, rev = value.split("/")

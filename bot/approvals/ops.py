@@ -81,3 +81,13 @@ def _outcome(d: Decision) -> str:
     if d.req.state == "pending":
         return "partial" if d.message.startswith("Approval ") else "refused"
     return {"denied": "denied", "expired": "expired"}.get(d.req.state, "refused")
+
+
+def find(rt: Runtime, request_id: int, channel_id: str) -> ActionRequest:
+    """A request of this channel's incident (a button names it by id)."""
+    with rt.db.read() as s:
+        req = s.get(ActionRequest, request_id) if fits_int(request_id) else None
+        if req is None or req.channel_id != channel_id:
+            raise IncidentError("That request is not one of this war room's.")
+        s.expunge(req)
+        return req

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.approvals import flows, runs, service
 from bot.chat import ChatError
 from bot.errors import UserError
+from bot.messages import actions, button, section
 from bot.models import ActionRequest
 from bot.mrkdwn import escape
 from bot.redact import redact
@@ -37,6 +38,7 @@ class Handling:
     kind: str  # diagnostic | remediation
     check: Callable[[ActionRequest], Verdict] | None
     rerun: Callable[[ActionRequest], object] | None
+    again: bool = False  # a *Run again* button asks for the same change afresh
 
 
 def sweep(rt: Runtime, handling: Callable[[str], Handling | None]) -> int:
@@ -110,7 +112,7 @@ def settle(rt: Runtime, request_id: int, handling: Callable[[str], Handling | No
         else:
             verdict = Verdict(None, f"it was interrupted {tried} time(s) and is not run again")
         summary, text = _words(req, verdict)
-        _tell(rt, req, text)
+        _tell(rt, req, text, how is not None and how.again and verdict.applied is False)
         rt.metrics.actions.labels(req.action, "interrupted").inc()
         with rt.db.session() as s:
             done = service.finish(s, request_id, verdict.applied is True, summary, rt.now())
@@ -138,7 +140,7 @@ def _never_started(rt: Runtime, req: ActionRequest, how: Handling | None) -> boo
         service.interrupted(s, started, now, "the process restarted before it began")
     verdict = Verdict(False, "it had not begun")
     summary, text = _words(req, verdict)
-    _tell(rt, req, text)
+    _tell(rt, req, text, how is not None and how.again)
     with rt.db.session() as s:
         done = service.finish(s, req.id, False, summary, rt.now())
     flows.safe_show(rt, done, how.kind if how else "remediation")
@@ -162,7 +164,8 @@ def _words(req: ActionRequest, v: Verdict) -> tuple[str, str]:
         return (
             f"{head}: it was not applied. Nothing was changed.",
             f":warning: {head[0].upper()}{head[1:]}: it was not applied. Nothing was changed; "
-            "ask again with the same command to retry (a fresh preview and approval).",
+            "press *Run again* (or type the same command) to ask for it afresh: a new preview "
+            "and approval.",
         )
     return (
         f"{head}. Whether it was applied is not known.",
@@ -171,9 +174,15 @@ def _words(req: ActionRequest, v: Verdict) -> tuple[str, str]:
     )
 
 
-def _tell(rt: Runtime, req: ActionRequest, text: str) -> None:
+def _tell(rt: Runtime, req: ActionRequest, text: str, again: bool = False) -> None:
     assert req.channel_id
+    text = escape(redact(text))
+    blocks = (
+        [section(text), actions(f"again_{req.id}", button("Run again", "run_again", str(req.id)))]
+        if again
+        else None
+    )
     try:
-        rt.chat.post(req.channel_id, escape(redact(text)), thread_ts=req.message_ts)
+        rt.chat.post(req.channel_id, text, blocks, thread_ts=req.message_ts)
     except ChatError as e:
         log.warning("could not post the outcome of interrupted request #%s: %s", req.id, e)

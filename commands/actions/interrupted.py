@@ -26,7 +26,9 @@ def handling(rt: Runtime):
             check = action.check
             if check is None:
                 return Handling(action.kind, None, None)
-            return Handling(action.kind, lambda req: check(rt.targets, req), None)
+            return Handling(
+                action.kind, lambda req: check(rt.targets, req), None, action.again is not None
+            )
         return Handling(action.kind, None, lambda req: execute(rt, req, action))
 
     return how
@@ -54,4 +56,3 @@ def watch(rt: Runtime, every: float = SWEEP_SECONDS) -> threading.Event:
 
     threading.Thread(target=loop, name="interrupted-actions", daemon=True).start()
     return stop
-

@@ -85,5 +85,6 @@ register(
         run,
         prepare,
         check,
+        lambda p: f"{p['target']} --older-than {p['older_than']}s",
     )
 )

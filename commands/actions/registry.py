@@ -37,6 +37,8 @@ class Action:
     prepare: Callable[[Targets, Plan, Policy], Plan] | None = None
     # A change whose run died with its process: what the far end shows (never a re-apply).
     check: Callable[[Targets, ActionRequest], Verdict] | None = None
+    # The arguments that ask for the same change again (the *Run again* button).
+    again: Callable[[dict[str, Any]], str] | None = None
 
     @property
     def mutating(self) -> bool:

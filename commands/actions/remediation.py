@@ -181,6 +181,18 @@ def check_scale(t: Targets, req: ActionRequest) -> Verdict:
     )
 
 
+def again_rollback(p: dict[str, Any]) -> str:
+    return f"deployment/{p['name']} -n {p['namespace']} --to-revision {p['revision']}"
+
+
+def again_restart(p: dict[str, Any]) -> str:
+    return f"{p['kind']}/{p['name']} -n {p['namespace']}"
+
+
+def again_scale(p: dict[str, Any]) -> str:
+    return f"deployment/{p['name']} {p['replicas']} -n {p['namespace']}"
+
+
 def _bind(policy_runner):
     # Runners receive the policy in force through the Targets they are given.
     return lambda t, p: policy_runner(t, p, t.policy)
@@ -196,6 +208,7 @@ register(
         _bind(run_rollback),
         prepare_rollback,
         check_rollback,
+        again_rollback,
     )
 )
 register(
@@ -208,6 +221,7 @@ register(
         _bind(run_restart),
         prepare_restart,
         check_restart,
+        again_restart,
     )
 )
 register(
@@ -220,5 +234,6 @@ register(
         _bind(run_scale),
         prepare_scale,
         check_scale,
+        again_scale,
     )
 )
