@@ -18,7 +18,7 @@ from bot import logs, mrkdwn
 from bot.chat import ChatError
 from bot.incident import ops
 from bot.runtime import Runtime
-from commands import alerts, declare, reminders, roles, run, status, statuspage
+from commands import alerts, checklist, declare, reminders, roles, run, status, statuspage
 from commands.actions.playbooks import registry_check
 from commands.base import Reply, Request, control_character, strip_controls
 from commands.router import SUBCOMMANDS, dispatch, guarded
@@ -59,7 +59,8 @@ def _respond_later(rt: Runtime, req: Request, reply: Reply) -> None:
         except ChatError as e:
             log.warning("could not send the reply to %s: %s", req.user_id, e)
 
-    rt.submit(tell)
+    if reply.text:  # a click whose answer is the message it updates says nothing more
+        rt.submit(tell)
     _run_after(rt, reply)
 
 
@@ -129,6 +130,13 @@ def build_app(rt: Runtime, signing_secret: str, token: str) -> App:
     button("alert_ignore", alerts.ignore_suggested)
     # One button per revision: action_ids must be unique within a message (`rollback_to:3`).
     button(re.compile(r"^rollback_to(:\d+)?$"), run.rollback_to)
+    # The checklist's buttons carry the step (or phase and page) in the id and the value.
+    button(re.compile(r"^cl_done:\d+$"), checklist.done)
+    button(re.compile(r"^cl_undo:\d+$"), checklist.undo)
+    button(re.compile(r"^cl_run:\d+$"), checklist.run_step)
+    button(re.compile(r"^cl_skip:\d+$"), checklist.skip_open)
+    button(re.compile(r"^cl_(show|page):[a-z_]+(:\d+)?$"), checklist.view_button)
+    button("cl_use_type", checklist.use_type)
 
     def form(callback_id: str, handler: Any, required: str | None = None) -> None:
         """A modal submission: check the one required field in the form, then the handler."""
@@ -150,6 +158,7 @@ def build_app(rt: Runtime, signing_secret: str, token: str) -> App:
     form("resolve_modal", status.resolve_submitted)
     form("diagnose_modal", run.menu_submitted)
     form("update_modal", reminders.update_submitted, required="progress")
+    form("checklist_skip", checklist.skip_submitted, required="reason")
 
     @app.view("declare_modal")
     def on_declare_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
