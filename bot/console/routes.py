@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from bot.console import auth, views
+from bot.console import auth, metrics, postmortem, views
 from bot.runtime import Runtime
 
 
@@ -13,5 +13,7 @@ def routes(rt: Runtime) -> list[BaseRoute]:
     return [
         *auth.routes(rt),
         *views.routes(rt),
+        *postmortem.routes(rt),
+        *metrics.routes(rt),
         Mount("/static", StaticFiles(packages=[("bot.console", "static")]), name="static"),
     ]
