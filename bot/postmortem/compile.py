@@ -18,6 +18,8 @@ from bot.config import Policy
 from bot.errors import UserError
 from bot.messages import duration as span
 from bot.models import ActionItem, ActionRequest, Incident, TimelineEvent
+from bot.playbooks.models import ChecklistStep
+from bot.postmortem.response import response
 
 DEFAULT_TEMPLATE = Path(__file__).with_name("template.md.j2")
 
@@ -97,7 +99,14 @@ def load(s: Session, inc: Incident) -> dict[str, Any]:
             select(ActionItem).where(ActionItem.incident_id == inc.id).order_by(ActionItem.number)
         )
     )
-    return {"events": events, "actions": actions, "items": items}
+    steps = list(
+        s.scalars(
+            select(ChecklistStep)
+            .where(ChecklistStep.incident_id == inc.id)
+            .order_by(ChecklistStep.position, ChecklistStep.id)
+        )
+    )
+    return {"events": events, "actions": actions, "items": items, "steps": steps}
 
 
 def _stamper(tz: Any) -> Callable[[datetime], str]:
@@ -191,6 +200,7 @@ def render(
         "sla": sla_rows(inc, policy, now),
         "today": now.astimezone(tz).date(),
         "t": lambda dt: stamp(dt) if dt else "—",
+        "response": response(inc, data.get("steps", []), data["actions"], stamp, names),
         "name": names,
     }
     try:
