@@ -147,8 +147,10 @@ def test_a_restart_settles_each_interrupted_action_once(
         else:
             assert after_kill == before
 
+        killed_at = time.monotonic()
         second = fleet.start("serve-2")
         second.wait_healthy()
+        up_at = time.monotonic()
         done = _wait(
             "every interrupted request settled",
             lambda: (
@@ -157,6 +159,11 @@ def test_a_restart_settles_each_interrupted_action_once(
                 and got
             ),
             timeout=45,
+        )
+        settled_at = time.monotonic()
+        print(
+            f"\nsettled {settled_at - killed_at:.1f} s after the kill, "
+            f"{settled_at - up_at:.1f} s after the new process answered"
         )
         time.sleep(1.0)  # anything posted twice would land now
 
