@@ -217,6 +217,7 @@ def _with(uri: str, **params: str) -> str:
 
 def _page(title: str, body: str) -> str:
     return (
-        f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{title}</title></head>"
+        "<!doctype html><html lang=en><head><meta charset=utf-8><link rel=icon href='data:,'>"
+        f"<title>{title}</title></head>"
         f"<body><h1>{title}</h1>{body}</body></html>"
     )
