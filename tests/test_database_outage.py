@@ -164,3 +164,21 @@ def test_a_war_room_setup_cut_by_the_outage_is_finished_after_it(
     while not (incs := incidents(pbot.rt)) or incs[0].ready_at is None:
         assert time.monotonic() < deadline, "the war room was left half set up"
         time.sleep(0.2)
+
+
+@PG_ONLY
+def test_a_click_during_the_outage_is_acknowledged_and_told_to_try_again(
+    pbot: Bot, proxy: TcpProxy
+) -> None:
+    pbot.cmd("declare P1 Checkout API returns 500s")
+    [inc] = incidents(pbot.rt)
+    proxy.outage()
+    r = pbot.driver.press(inc.channel_id, inc.alert_ts, "take_lead", "U0BOB")
+    assert r.status == 200, (r.status, r.body)
+    pbot.settle()
+    told = [e["text"] for e in pbot.slack.ephemerals(user="U0BOB")]
+    assert told, "the click got no answer"
+    assert_try_again(told[-1])
+    proxy.restore()
+    [again] = incidents(pbot.rt)
+    assert again.lead_id != "U0BOB"  # nothing was done

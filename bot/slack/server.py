@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
 from collections.abc import Mapping
+from urllib.parse import parse_qs
 
 import uvicorn
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -45,11 +47,8 @@ def build_asgi(bolt: App, rt: Runtime) -> Starlette:
         try:
             first = replays.first_time(key)
         except DatabaseUnreachable as e:
-            # Slack gets its ack and the person reads why; an event answered 503 comes again.
             rt.metrics.refused.labels("database").inc()
-            if content_type.startswith("application/json"):
-                return PlainTextResponse("database unreachable", status_code=503)
-            return JSONResponse({"response_type": "ephemeral", "text": f":warning: {e}"})
+            return _unreachable(rt, body, content_type, f":warning: {e}")
         if not first:
             rt.metrics.refused.labels("replayed").inc()
             log.warning("refused a replayed request (its signature was already served)")
@@ -107,6 +106,27 @@ def build_asgi(bolt: App, rt: Runtime) -> Starlette:
             *http_routes(rt),
         ]
     )
+
+
+def _unreachable(rt: Runtime, body: bytes, content_type: str, text: str) -> Response:
+    """The database is away: Slack gets its ack and the person reads why. An event answered
+    503 comes again; a click's answer goes to its response_url, a form's under its first field."""
+    if content_type.startswith("application/json"):
+        return PlainTextResponse("database unreachable", status_code=503)
+    form = parse_qs(body.decode("utf-8"), keep_blank_values=True)
+    if "payload" not in form:
+        return JSONResponse({"response_type": "ephemeral", "text": text})
+    payload = json.loads(form["payload"][0])
+    if payload.get("type") == "view_submission":
+        fields = list(((payload.get("view") or {}).get("state") or {}).get("values") or {})
+        if fields:
+            return JSONResponse({"response_action": "errors", "errors": {fields[0]: text}})
+    url = payload.get("response_url") or next(
+        (r.get("response_url") for r in payload.get("response_urls") or [] if r), None
+    )
+    if isinstance(url, str) and url:
+        rt.submit(rt.chat.respond, url, text)
+    return Response(status_code=200)
 
 
 def serve(asgi: Starlette, host: str, port: int) -> None:
