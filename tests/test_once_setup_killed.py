@@ -93,7 +93,7 @@ def test_sigkill_during_setup_resumes_with_each_message_once(
         incs = rows(eng, Incident)
         assert len(incs) == ROOMS
         unfinished = [i for i in incs if i.ready_at is None]
-        # As 11 minutes later: the dead process's setup leases have lapsed.
+        # As 90 s later (flows.SETUP_LEASE): the dead process's setup leases have lapsed.
         with eng.begin() as c:
             c.execute(
                 update(Incident)

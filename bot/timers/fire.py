@@ -26,7 +26,7 @@ from bot.playbooks import checklist
 from bot.playbooks import flows as checklist_flows
 from bot.runtime import Runtime
 from bot.timers import notices, plan
-from bot.timers.landed import TimerPosts
+from bot.timers.landed import Landed, TimerPosts
 
 log = logging.getLogger(__name__)
 LATE_AFTER = timedelta(seconds=5)  # beyond normal polling delay: the process was down
@@ -70,10 +70,12 @@ def fire_batch(
         ).all()
         since = _since_last_update(s, [inc for t, inc in rows if t.kind == plan.UPDATE_DUE])
 
+    landed = Landed(rt, [t for t, _ in rows if t.id in recheck])
+
     def one(row: Any) -> Fired:
         t, inc = row
         late = now - t.due_at if now - t.due_at > LATE_AFTER else timedelta(0)
-        posts = TimerPosts(rt, t, t.id in recheck)
+        posts = TimerPosts(rt, t, landed if t.id in recheck else None)
         try:
             outcome, text = _act(rt, posts, t, inc, since.get(inc.id, []), now, late)
         except ChatError as e:

@@ -5,6 +5,8 @@ post it again."""
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Collection
 from datetime import timedelta
 
 from bot.chat import Blocks, mark
@@ -17,34 +19,45 @@ EVENT_TYPE = "warroom_timer"
 SKEW = timedelta(seconds=60)
 
 
+class Landed:
+    """What timers of one batch already posted, read from each channel's history once (the
+    incidents channel is shared by every mirrored update): {channel: {timer id: parts}}."""
+
+    def __init__(self, rt: Runtime, timers: Collection[Timer]) -> None:
+        self.rt = rt
+        due = [t.due_at for t in timers]
+        self.oldest = (min(due) - SKEW).timestamp() if due else 0.0
+        self._seen: dict[str, dict[int, set[str]]] = {}
+        self._lock = threading.Lock()
+
+    def parts(self, channel: str, timer_id: int) -> set[str]:
+        with self._lock:  # one read per channel, even when two timers ask at once
+            if channel not in self._seen:
+                found: dict[int, set[str]] = {}
+                # Only channels: a DM (posted to a user id) cannot be read without im:history.
+                if channel[:1] in ("C", "G"):
+                    for _ts, payload in self.rt.chat.marked(channel, EVENT_TYPE, self.oldest):
+                        if isinstance(payload.get("timer"), int):
+                            found.setdefault(payload["timer"], set()).add(str(payload.get("part")))
+                self._seen[channel] = found
+            return self._seen[channel].get(timer_id, set())
+
+
 class TimerPosts:
-    """Posts of one firing. With `recheck` (the claim was taken over from a process that did not
+    """Posts of one firing. With `landed` (the claim was taken over from a process that did not
     finish), each part is first looked for in the channel's history since the timer fell due."""
 
-    def __init__(self, rt: Runtime, timer: Timer, recheck: bool) -> None:
+    def __init__(self, rt: Runtime, timer: Timer, landed: Landed | None) -> None:
         self.rt = rt
         self.timer = timer
-        self.recheck = recheck
+        self.landed = landed
         self.found: list[str] = []  # parts found already posted
-        self._landed: dict[str, set[str]] = {}
 
     def post(self, channel: str, part: str, text: str, blocks: Blocks | None = None) -> None:
         t = self.timer
-        if self.recheck and part in self._landed_in(channel):
+        if self.landed is not None and part in self.landed.parts(channel, t.id):
             log.info("timer %s (%s): %s already in Slack, not posted again", t.id, t.kind, part)
             self.found.append(part)
             return
         meta = mark(EVENT_TYPE, timer=t.id, kind=t.kind, part=part)
         self.rt.chat.post(channel, text, blocks, metadata=meta)
-
-    def _landed_in(self, channel: str) -> set[str]:
-        if channel not in self._landed:
-            parts: set[str] = set()
-            # Only channels: a DM (posted to a user id) cannot be read without im:history.
-            if channel[:1] in ("C", "G"):
-                oldest = (self.timer.due_at - SKEW).timestamp()
-                for _ts, payload in self.rt.chat.marked(channel, EVENT_TYPE, oldest):
-                    if payload.get("timer") == self.timer.id:
-                        parts.add(str(payload.get("part")))
-            self._landed[channel] = parts
-        return self._landed[channel]
