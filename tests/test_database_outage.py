@@ -24,11 +24,7 @@ from tests.tcp_proxy import TcpProxy
 
 
 def readyz(bot: Bot) -> int:
-    try:
-        with urllib.request.urlopen(bot.url + "/readyz", timeout=5) as r:
-            return r.status
-    except urllib.error.HTTPError as e:
-        return e.code
+    return status_of(bot.url + "/readyz")
 
 
 def via_proxy(url: str, proxy: TcpProxy) -> str:
@@ -182,3 +178,55 @@ def test_a_click_during_the_outage_is_acknowledged_and_told_to_try_again(
     proxy.restore()
     [again] = incidents(pbot.rt)
     assert again.lead_id != "U0BOB"  # nothing was done
+
+
+@PG_ONLY
+def test_socket_mode_during_the_outage_acks_with_a_clear_reply_and_resumes(
+    db_url: str, proxy: TcpProxy, tmp_path
+) -> None:
+    from standins.slack.api import SlackStandIn
+    from standins.slack.socket_driver import SocketModeDriver
+    from tests.processes import Fleet
+    from tests.test_timer_processes import write_policy
+
+    slack = SlackStandIn().start()
+    try:
+        fleet = Fleet(
+            tmp_path, slack, via_proxy(db_url, proxy), write_policy(tmp_path / "p.yaml", 30)
+        )
+        fleet.env.update(SLACK_APP_TOKEN=slack.app_token, SLACK_SIGNING_SECRET="")
+        with fleet.running():
+            serve = fleet.start("socket")
+            serve.wait_healthy()
+            assert slack.socket_mode.wait_connected(1, timeout=20)
+            d = SocketModeDriver(slack.socket_mode, standin=slack, timeout=3)
+            assert (
+                "Declared"
+                in d.command("declare P2 Search is slow", "U0ALICE", "C0GENERAL").json["text"]
+            )
+
+            proxy.outage()
+            r = d.command("declare P1 Payments time out", "U0ALICE", "C0GENERAL")
+            assert r.status == 200, "no acknowledgement within 3 s"
+            assert_try_again(r.json["text"])
+            assert status_of(serve.url + "/readyz") == 503
+
+            proxy.restore()
+            deadline = time.monotonic() + 10
+            while status_of(serve.url + "/readyz") != 200:
+                assert time.monotonic() < deadline, "not ready 10 s after the database came back"
+                time.sleep(0.2)
+            r = d.command("list", "U0ALICE", "C0GENERAL")
+            assert r.status == 200 and "Search is slow" in r.json["text"], r.json
+            assert "Payments" not in r.json["text"]  # refused during the outage, not half-made
+            assert serve.alive()
+    finally:
+        slack.stop()
+
+
+def status_of(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
