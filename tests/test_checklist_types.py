@@ -114,12 +114,12 @@ def test_a_step_the_policy_refuses_or_the_service_cannot_fill_is_shown_not_runna
         assert "needs {postgres}: service `payments` has none in the catalog" in text
 
 
-def _big_playbook(tmp_path) -> str:
+def _big_playbook(tmp_path, filler: str = "long words " * 15) -> str:
     phases = []
     for pid in ("immediate", "investigation", "resolution", "recovery", "post_incident"):
         phase = {"id": pid, "title": f"{pid.title()} " + "x" * 100, "steps": []}
         for i in range(12):
-            step = {"id": f"{pid[:4]}-{i}", "title": f"Step {i} of {pid}: " + "long words " * 15}
+            step = {"id": f"{pid[:4]}-{i}", "title": f"Step {i} of {pid}: " + filler}
             if pid == "investigation":
                 step.update(action="pods", args="{workload} -n {namespace}")
             elif pid == "post_incident":
@@ -155,6 +155,22 @@ def test_a_60_step_playbook_stays_within_slacks_limits_and_pages(db_url, standin
         assert len(msg["blocks"]) <= 50 and "Step 0 of post_incident" in blocks_text(msg)
         for b in msg["blocks"]:
             assert len((b.get("text") or {}).get("text", "")) <= 3000
+
+
+def test_titles_full_of_markup_list_fewer_steps_rather_than_exceed_slacks_text_budget(
+    db_url, standin, tmp_path
+) -> None:
+    # Each `<&>` is sent as `&lt;&amp;&gt;`: 200-character titles become 800 characters.
+    folder = _big_playbook(tmp_path, "<&>" * 58)
+    policy = policy_for().model_copy(update={"playbooks_dir": folder})
+    for bot in make_bot(db_url, standin, policy):
+        inc = declare(bot, "declare P1 checkout: Everything is huge --type big")
+        press(bot, inc, "cl_show:post_incident")
+        msg = checklist_of(bot, inc)  # posted and updated: the stand-in refused neither
+        assert "Step 0 of post_incident" in blocks_text(msg)
+        assert "Show more" in blocks_text(msg) and "&lt;&amp;&gt;" in blocks_text(msg)
+        chars = sum(len((b.get("text") or {}).get("text", "")) for b in msg["blocks"])
+        assert chars <= 13_200
 
 
 def test_checklist_command_shows_progress(cbot) -> None:

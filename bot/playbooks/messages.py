@@ -22,6 +22,7 @@ PAGE = 5  # steps listed per phase at a time (two blocks each)
 EXPANDED = 2  # unfinished phases listed at once, besides the one opened with *Show*
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
+MAX_CHARS = 12_000  # Slack refuses ~13.2k characters of text in a message's blocks
 ICON = {"open": ":white_square:", "done": ":white_check_mark:", "run": ":arrow_forward:",
         "skipped": ":fast_forward:"}  # fmt: skip
 PHASE_TITLE = {
@@ -124,7 +125,42 @@ def render(
     tz: tzinfo,
     now: datetime,
 ) -> tuple[str, Blocks]:
-    """`rows`: the current type's steps in order; `others`: steps of earlier types."""
+    """`rows`: the current type's steps in order; `others`: steps of earlier types. Long step
+    texts list fewer steps a page, so the whole message stays under Slack's text budget."""
+    whys = {st.id: why_not(st) for st in rows}
+    for size in (PAGE, 3, 2, 1):
+        blocks = _blocks(inc, pb, rows, others, cl, whys, tz, now, size)
+        if _chars(blocks) <= MAX_CHARS:
+            break
+    for b in blocks:
+        t = b.get("text", {}).get("text", "")
+        assert len(t) <= MAX_SECTION, f"section of {len(t)} characters"
+    assert len(blocks) <= MAX_BLOCKS, f"{len(blocks)} blocks"
+    return f"Checklist for {inc.number} ({inc.type}): {progress(rows)}", blocks
+
+
+def _chars(node: Any) -> int:
+    """Text characters as Slack counts them for msg_blocks_too_long."""
+    if isinstance(node, dict):
+        return sum(
+            len(v) if k == "text" and isinstance(v, str) else _chars(v) for k, v in node.items()
+        )
+    if isinstance(node, list):
+        return sum(_chars(v) for v in node)
+    return 0
+
+
+def _blocks(
+    inc: Incident,
+    pb: Playbook | None,
+    rows: Sequence[ChecklistStep],
+    others: Sequence[ChecklistStep],
+    cl: Checklist,
+    whys: dict[int, str | None],
+    tz: tzinfo,
+    now: datetime,
+    size: int,  # steps a page
+) -> Blocks:
     name = pb.title if pb else (inc.type or "")
     head = (
         f":clipboard: *Checklist — {escape(name)}* (`{escape(inc.type or '')}` playbook)\n"
@@ -155,16 +191,16 @@ def render(
             local = datetime.fromtimestamp(until, tz).strftime("%H:%M")
             extra = f" · window {'passed at' if late else 'until'} {local}"
         blocks.append(section(f"*{title}* — {tally}{extra}"))
-        pages = max(1, -(-len(steps) // PAGE))
+        pages = max(1, -(-len(steps) // size))
         page = min(int((cl.pages or {}).get(p, 0)), pages - 1)
-        for st in steps[page * PAGE : (page + 1) * PAGE]:
-            blocks += _step_blocks(st, number[st.id], why_not(st), tz)
+        for st in steps[page * size : (page + 1) * size]:
+            blocks += _step_blocks(st, number[st.id], whys.get(st.id), tz)
         if pages > 1:
             nav = []
             if page > 0:
                 nav.append(button("◀ Previous", f"cl_page:{p}:{page - 1}", f"{p}:{page - 1}"))
             if page < pages - 1:
-                rest = len(steps) - (page + 1) * PAGE
+                rest = len(steps) - (page + 1) * size
                 nav.append(
                     button(f"Show more ({rest})", f"cl_page:{p}:{page + 1}", f"{p}:{page + 1}")
                 )
@@ -172,8 +208,8 @@ def render(
                 {
                     "type": "context",
                     "elements": [
-                        {"type": "mrkdwn", "text": f"Steps {page * PAGE + 1}–"
-                         f"{min((page + 1) * PAGE, len(steps))} of {len(steps)}"}
+                        {"type": "mrkdwn", "text": f"Steps {page * size + 1}–"
+                         f"{min((page + 1) * size, len(steps))} of {len(steps)}"}
                     ],
                 }
             )  # fmt: skip
@@ -194,12 +230,7 @@ def render(
                 ],
             }
         )
-    for b in blocks:
-        t = b.get("text", {}).get("text", "")
-        assert len(t) <= MAX_SECTION, f"section of {len(t)} characters"
-    assert len(blocks) <= MAX_BLOCKS, f"{len(blocks)} blocks"
-    text = f"Checklist for {inc.number} ({inc.type}): {progress(rows)}"
-    return text, blocks
+    return blocks
 
 
 def suggestion(inc: Incident, pb: Playbook, known: Sequence[str]) -> tuple[str, Blocks]:
