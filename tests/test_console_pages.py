@@ -69,6 +69,7 @@ def test_an_incident_page_shows_summary_clocks_and_timeline(signed) -> None:
     assert "Acknowledge" in page and "Resolve" in page and "running" in page
     assert "Bad deploy" in page and "Add a canary" in page and "@bob" in page
     assert 'data-live="1"' in page
+    assert "invited @alice" in page and "&lt;@U0ALICE&gt;" not in page  # names, not mrkdwn
     assert c.get("/incidents/999999").status_code == 404
 
 

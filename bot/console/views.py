@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -21,6 +22,8 @@ from bot.errors import UserError
 from bot.models import Incident, TimelineEvent
 from bot.runtime import Runtime
 
+_USER = re.compile(r"<@([UW][A-Z0-9]+)>")
+_ROOM = re.compile(r"<#([CG][A-Z0-9]+)>")
 LIVE_POLL_SECONDS = 0.25  # the database is the one source: replicas see each other's writes
 LIVE_MAX_SECONDS = 300  # then the browser reconnects (EventSource does) with Last-Event-ID
 
@@ -44,17 +47,23 @@ def helpers(rt: Runtime) -> dict[str, Any]:
             "name": f"#{inc.channel_name or inc.channel_id}",
         }
 
-    return {"when": when, "name": name, "room": room}
+    def plain(text: str) -> str:
+        """Stored text keeps mentions as <@U1> / <#C1>: show names (still escaped on output)."""
+        text = _USER.sub(lambda m: name(m.group(1)), text)
+        return _ROOM.sub(lambda m: "#" + m.group(1), text)
+
+    return {"when": when, "name": name, "room": room, "plain": plain}
 
 
 def event_json(rt: Runtime, ev: TimelineEvent) -> str:
+    h = helpers(rt)
     return json.dumps(
         {
             "id": ev.id,
-            "at": helpers(rt)["when"](ev.at),
+            "at": h["when"](ev.at),
             "kind": ev.kind,
-            "actor": helpers(rt)["name"](ev.actor_id),
-            "text": ev.text,
+            "actor": h["name"](ev.actor_id),
+            "text": h["plain"](ev.text),
         }
     )
 
