@@ -30,7 +30,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 
+from bot.clock import FrozenClock
 from bot.migrate import alembic_config, downgrade, upgrade
+from bot.timers.runner import TimerRunner
 from standins.slack.api import SlackStandIn
 from tests.conftest import PG_ADMIN, _unreachable, make_bot
 
@@ -275,7 +277,8 @@ def test_an_upgrade_from_every_revision_keeps_the_data_and_serves_it(
         engine.dispose()
 
     number = f"{TODAY:%Y-%m-%d}-001"
-    for bot in make_bot(fresh_url, standin):
+    clock = FrozenClock(datetime.now(UTC))
+    for bot in make_bot(fresh_url, standin, clock=clock):
         shown = bot.cmd("show", channel=ROOM).json["text"]
         assert number in shown and "Checkout API returns 500s" in shown, shown
         listed = bot.cmd("list").json["text"]
@@ -288,6 +291,13 @@ def test_an_upgrade_from_every_revision_keeps_the_data_and_serves_it(
         assert "Noted" in bot.cmd("note p99 back to 300 ms", channel=ROOM).json["text"]
         declared = bot.cmd("declare P3 Search is slow").json["text"]
         assert f"{TODAY:%Y-%m-%d}-002" in declared, declared
+        if "timers" in seeded:  # the update reminder planned before the upgrade fires
+            before = len(standin.messages(ROOM))
+            clock.advance(minutes=25)
+            assert TimerRunner(bot.rt).tick() >= 1
+            bot.settle()
+            posted = [m["text"] for m in standin.messages(ROOM)[before:] if m.get("bot_id")]
+            assert posted, "the timer from before the upgrade did not fire"
 
 
 def test_down_and_up_one_step_at_a_time_with_data_in_place(fresh_url: str) -> None:
