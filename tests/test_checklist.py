@@ -7,12 +7,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from bot.models import ActionRequest
 from bot.playbooks.models import ChecklistStep
+from standins.kubernetes.api import K8sStandIn
+from standins.kubernetes.demo import load_demo
 from tests.conftest import make_bot
 from tests.helpers import ephemeral_texts, events, incidents
 from tests.test_catalog import policy_for
@@ -192,3 +195,58 @@ def test_run_on_a_resolved_incident_is_refused(cbot) -> None:
     with cbot.rt.db.read() as s:
         assert list(s.scalars(select(ActionRequest))) == []
     assert steps(cbot, inc)["outage/pods"].status == "open"
+
+
+@pytest.fixture
+def k8s() -> Iterator[K8sStandIn]:
+    k = K8sStandIn().start()
+    load_demo(k)
+    yield k
+    k.stop()
+
+
+def test_run_of_a_remediation_builds_its_preview_and_waits_for_approval(db_url, standin, k8s):
+    for bot in make_bot(db_url, standin, policy_for(k8s.url)):
+        inc = declare(bot)
+        sid = _step_ids(bot, inc)["rollback"]
+        press(bot, inc, "cl_show:resolution")
+        press(bot, inc, f"cl_run:{sid}", "U0DAN")
+        with bot.rt.db.read() as s:
+            [req] = s.scalars(select(ActionRequest))
+        assert (req.action, req.state) == ("rollback", "pending")
+        assert "checkout" in req.preview
+        assert steps(bot, inc)["outage/rollback"].request_id == req.id
+        assert not [r for r in k8s.requests if r.method == "PATCH"]  # nothing before approval
+
+
+def test_a_run_whose_request_is_refused_leaves_the_step_open(cbot) -> None:
+    # The Kubernetes API of policy_for() is unreachable: the rollback's preview cannot be built.
+    inc = declare(cbot)
+    sid = _step_ids(cbot, inc)["rollback"]
+    press(cbot, inc, "cl_show:resolution")
+    press(cbot, inc, f"cl_run:{sid}", "U0DAN")
+    with cbot.rt.db.read() as s:
+        assert list(s.scalars(select(ActionRequest))) == []
+    row = steps(cbot, inc)["outage/rollback"]
+    assert (row.status, row.request_id) == ("open", None)
+    assert any(":warning:" in t for t in ephemeral_texts(cbot.slack, "U0DAN"))
+    assert f"cl_run:{sid}" in str(the_checklist(cbot, inc)["blocks"])
+    assert any("asked for nothing" in e.text for e in checklist_events(cbot, inc))
+
+
+def test_a_post_that_landed_unrecorded_is_found_not_posted_again(cbot) -> None:
+    from bot.playbooks import flows as checklist_flows
+    from bot.playbooks.models import Checklist
+
+    inc = declare(cbot)
+    ts = the_checklist(cbot, inc)["ts"]
+    # As if the process died after Slack took the post and before the database heard of it.
+    with cbot.rt.db.session() as s:
+        row = s.get(Checklist, inc.id)
+        row.message_ts = None
+        row.post_claim_until = cbot.rt.now() - timedelta(seconds=1)
+    checklist_flows.show(cbot.rt, inc.id)
+    cbot.settle()
+    assert [m["ts"] for m in checklist_msgs(cbot, inc)] == [ts]
+    with cbot.rt.db.read() as s:
+        assert s.get(Checklist, inc.id).message_ts == ts

@@ -239,7 +239,18 @@ def link_request(s: Session, step_id: int, requester: str, since: datetime) -> i
     )
     if rid is not None:
         st.request_id = rid
-        view(s, st.incident_id).version += 1
+    else:  # the request was refused (its preview could not be built): nothing runs
+        st.status, st.by_id, st.at = "open", None, None
+        timeline.record(
+            s,
+            st.incident_id,
+            "checklist",
+            at=since,
+            actor=requester,
+            text=f"Checklist: “{st.title}” asked for nothing (the request was refused); open again",
+            data={"playbook": st.playbook, "step": st.step_id, "status": "open"},
+        )
+    view(s, st.incident_id).version += 1
     return rid
 
 
