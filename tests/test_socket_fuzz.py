@@ -26,7 +26,8 @@ from tests.processes import Fleet, Serve
 from tests.test_fuzz import COMMANDS
 from tests.test_timer_processes import write_policy
 
-EXAMPLES = int(os.environ.get("WARROOM_FUZZ_EXAMPLES", "120"))
+# Each example is a round trip to a subprocess: fewer by default than the HTTP fuzzing.
+EXAMPLES = int(os.environ.get("WARROOM_FUZZ_EXAMPLES", "60"))
 KINDS = ["slash_commands", "interactive", "events_api"]
 USERS = ["U0ALICE", "U0BOB"]
 
