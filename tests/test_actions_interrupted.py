@@ -179,3 +179,21 @@ def test_run_again_asks_for_the_same_change_afresh(kbot) -> None:
     assert fresh.id != req.id and fresh.state == "pending"  # a new approval, never a re-apply
     assert fresh.params["replicas"] == 4 and "from 2 to 4 replicas" in fresh.preview
     assert not [r for r in kbot.k8s.requests if r.method == "PATCH"]
+
+
+def test_a_run_from_before_leases_is_found_after_an_upgrade(kbot) -> None:
+    """A request left `running` by a version that kept no run rows is settled like the rest."""
+    kbot.cmd("scale deployment/payments 4 -n shop", channel=kbot.room)
+    kbot.settle()
+    req = requests(kbot)[-1]
+    _approved_not_run(kbot, req)
+    with kbot.rt.db.session() as s:
+        s.execute(
+            update(ActionRequest)
+            .where(ActionRequest.id == req.id)
+            .values(state="running", started_at=kbot.rt.now() - timedelta(minutes=2))
+        )
+    assert interrupted.sweep(kbot.rt) == 1
+    req = _fresh(kbot, req)
+    assert req.state == "failed" and "still at 2 replicas" in req.summary
+    assert interrupted.sweep(kbot.rt) == 0
