@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import or_, select, update
 
 from bot.catalog.war_room import service_of
 from bot.chat import ChatError, mark
@@ -99,6 +99,17 @@ def show(rt: Runtime, incident_id: int) -> None:
             return
         if cl.message_ts:
             rt.chat.update(inc.channel_id, cl.message_ts, text, blocks)
+            # Another replica may have rendered a newer state and updated before us: whoever
+            # finishes last checks the version it showed, so the message ends up current.
+            for _ in range(3):
+                with rt.db.read() as s:
+                    now_version = s.scalar(
+                        select(Checklist.version).where(Checklist.incident_id == incident_id)
+                    )
+                if now_version == cl.version:
+                    break
+                inc, cl, text, blocks = render(rt, incident_id)
+                rt.chat.update(inc.channel_id, cl.message_ts, text, blocks)
             if not cl.pinned:
                 _pin(rt, inc, cl.message_ts)
             return
