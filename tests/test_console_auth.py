@@ -195,3 +195,19 @@ def test_anonymous_reading_only_when_the_policy_says_so(db_url, standin) -> None
             r = c.get("/")
             assert r.status_code == 200 and "Sign in" in r.text
             assert c.post("/logout", data={"csrf_token": ""}).status_code == 403
+
+
+def test_a_code_issued_for_another_sign_in_is_refused(cbot) -> None:
+    # A code obtained with someone else's nonce (an injected code) fails the id_token check.
+    cbot.slack.openid.auto_approve_as = "U0ALICE"
+    with httpx.Client(base_url=cbot.url) as c:
+        authorize = c.get("/login").headers["location"]
+        q = parse_qs(urlsplit(authorize).query)
+        swapped = authorize.replace("nonce=" + q["nonce"][0], "nonce=someone-elses")
+        back = httpx.get(swapped).headers["location"]
+        r = c.get(back.removeprefix(cbot.url))
+        assert r.status_code == 403 and "warroom_session" not in c.cookies
+    with cbot.rt.db.read() as s:
+        assert [a.detail for a in s.scalars(select(ConsoleAudit))] == [
+            "id_token nonce or audience differ"
+        ]

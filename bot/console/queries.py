@@ -16,6 +16,7 @@ from bot.runtime import Runtime
 
 PAGE_SIZE = 50
 TIMELINE_PAGE = 200  # newest entries shown; older ones page on with ?before=<event id>
+HISTORY_KINDS = ("declared", "status", "severity", "role", "resolved", "reopened")
 STATUSES = ("investigating", "identified", "monitoring", "resolved")
 
 
@@ -137,7 +138,7 @@ def incident(rt: Runtime, viewer: Viewer, incident_id: int, before: int | None) 
                 select(TimelineEvent)
                 .where(
                     TimelineEvent.incident_id == inc.id,
-                    TimelineEvent.kind.in_(("declared", "status", "severity", "resolved")),
+                    TimelineEvent.kind.in_(HISTORY_KINDS),
                 )
                 .order_by(TimelineEvent.at, TimelineEvent.id)
                 .limit(100)
