@@ -13,7 +13,8 @@ from datetime import timedelta
 
 from sqlalchemy import create_engine, text, update
 
-from bot.approvals import ops, service
+from bot.approvals import ops, runs, service
+from bot.approvals.models import ActionRun
 from bot.models import ActionRequest
 from commands.actions import interrupted
 from tests import test_kubernetes_actions as base
@@ -197,3 +198,23 @@ def test_a_run_from_before_leases_is_found_after_an_upgrade(kbot) -> None:
     req = _fresh(kbot, req)
     assert req.state == "failed" and "still at 2 replicas" in req.summary
     assert interrupted.sweep(kbot.rt) == 0
+
+
+def test_a_diagnostic_put_back_to_run_again_is_not_lost_if_that_process_dies_too(kbot) -> None:
+    kbot.cmd("run pods -n shop", channel=kbot.room)
+    kbot.settle()
+    req = requests(kbot)[-1]
+    _died_running(kbot, req)
+    with kbot.rt.db.session() as s:  # settled as "run again", then that process died too
+        assert runs.take_over(s, req.id, None, kbot.rt.now()) is True
+        s.execute(update(ActionRequest).where(ActionRequest.id == req.id).values(state="approved"))
+    assert interrupted.sweep(kbot.rt) == 0  # just put back: its process may be starting it
+    with kbot.rt.db.session() as s:
+        s.execute(
+            update(ActionRun)
+            .where(ActionRun.request_id == req.id)
+            .values(ended_at=kbot.rt.now() - timedelta(minutes=2))
+        )
+    assert interrupted.sweep(kbot.rt) == 1
+    req = _fresh(kbot, req)
+    assert req.state == "succeeded", req.summary

@@ -67,10 +67,17 @@ def abandoned(s: Session, now: datetime, grace: timedelta = LEASE) -> list[int]:
             & (ActionRequest.started_at < now - grace)
         ),
     )
+    # Approved and not started for a while: no run at all, or (put back to run again after an
+    # interruption) every run ended longer ago than that.
+    recent = select(ActionRun.id).where(
+        ActionRun.request_id == ActionRequest.id,
+        ActionRun.ended_at.is_(None) | (ActionRun.ended_at >= now - NEVER_STARTED),
+    )
+    ran = select(ActionRun.id).where(ActionRun.request_id == ActionRequest.id)
     stuck = select(ActionRequest.id).where(
         ActionRequest.state == "approved",
-        ActionRequest.decided_at < now - NEVER_STARTED,
-        ActionRequest.id.notin_(select(ActionRun.request_id)),
+        (ActionRequest.decided_at < now - NEVER_STARTED) | ran.exists(),
+        ~recent.exists(),
     )
     return sorted({*s.scalars(q), *s.scalars(stuck)})
 
