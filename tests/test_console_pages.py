@@ -142,3 +142,4 @@ def test_metrics_are_drawn_as_svg_from_the_incidents(signed) -> None:
     assert page.count("<svg") == 4
     assert 'data-value="2"' in page  # two P1 incidents this week, in the per-week bars
     assert "2 incidents declared" in page
+    assert "<td>—</td><td>2</td><td>0 min</td><td>—</td>" in page  # no service: both under —

@@ -42,18 +42,14 @@ def compute(rt: Runtime, viewer: Viewer, weeks: int) -> dict:
     since = datetime.combine(first, datetime.min.time(), tz)
     table = {first + timedelta(weeks=i): Week(first + timedelta(weeks=i)) for i in range(weeks)}
     breaches = dict.fromkeys(CODES, 0)
+    services: dict[str, Week] = {}  # per service: the same counters, over the whole window
     for inc in queries.in_window(rt, viewer, since):
+        _count(services.setdefault(inc.service or "—", Week(first)), inc)
         day = inc.declared_at.astimezone(tz).date()
         wk = table.get(day - timedelta(days=day.weekday()))
         if wk is None or inc.severity not in wk.count:
             continue
-        wk.count[inc.severity] += 1
-        if inc.acknowledged_at:
-            wk.tta[inc.severity].append(
-                (inc.acknowledged_at - inc.declared_at).total_seconds() / 60
-            )
-        if inc.resolved_at:
-            wk.ttr[inc.severity].append((inc.resolved_at - inc.declared_at).total_seconds() / 60)
+        _count(wk, inc)
         breaches[inc.severity] += breached(rt, inc, now)
     items = queries.open_action_items(rt, viewer)
     overdue = [i for i in items if i.due and i.due < today]
@@ -90,9 +86,35 @@ def compute(rt: Runtime, viewer: Viewer, weeks: int) -> dict:
             "SLA breaches per severity", list(CODES), {c: _one_hot(c, breaches) for c in CODES}
         ),
         "breach_counts": breaches,
+        "services": [
+            {
+                "name": name,
+                "count": sum(w.count.values()),
+                "mtta": _mean([v for vals in w.tta.values() for v in vals]),
+                "mttr": _mean([v for vals in w.ttr.values() for v in vals]),
+            }
+            for name, w in sorted(services.items())
+        ],
         "open_items": len(items),
         "overdue_items": overdue,
     }
+
+
+def _count(wk: Week, inc: Incident) -> None:
+    if inc.severity not in wk.count:
+        return
+    wk.count[inc.severity] += 1
+    if inc.acknowledged_at:
+        wk.tta[inc.severity].append((inc.acknowledged_at - inc.declared_at).total_seconds() / 60)
+    if inc.resolved_at:
+        wk.ttr[inc.severity].append((inc.resolved_at - inc.declared_at).total_seconds() / 60)
+
+
+def _mean(values: list[float]) -> str:
+    if not values:
+        return "—"
+    m = statistics.fmean(values)
+    return f"{m / 60:.1f} h" if m >= 120 else f"{m:.0f} min"
 
 
 def _one_hot(code: str, counts: dict[str, int]) -> list[float]:
