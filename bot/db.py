@@ -201,7 +201,7 @@ class Database:
                 self._own = _pg_engine(
                     self.url, pool_size=4, max_overflow=4, isolation_level="AUTOCOMMIT"
                 )
-        with self._own.connect() as conn:
+        with _reachable(), self._own.connect() as conn:
             return fn(conn)
 
     def create_all(self) -> None:
