@@ -9,11 +9,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("sandbox", help="try Warroom in the terminal against a local Slack stand-in")
     p.add_argument("--script", help="play a scripted session from FILE and print the transcript")
     p.add_argument("--latency-ms", type=int, default=0, help="added to every Slack call")
+    p.add_argument("--web", action="store_true", help="a Slack-like page instead of the terminal")
+    p.add_argument("--port", type=int, default=8025, help="the page's port (with --web)")
     # The transcript is the output: logs stay quiet.
     p.set_defaults(fn=_sandbox, quiet_logs=True)
 
 
 def _sandbox(args: argparse.Namespace) -> int:
+    if args.web:
+        from standins.sandbox import web
+
+        return web.run(port=args.port, latency_ms=args.latency_ms)
     from standins.sandbox.terminal import run
 
     return run(script=args.script, latency_ms=args.latency_ms)
