@@ -56,3 +56,23 @@ def test_declare_lead_and_approve_in_the_web_sandbox(browser, shots, sandbox_url
         assert problems == []
     finally:
         context.close()
+
+
+def test_a_modal_opens_as_a_form_and_submits(browser, sandbox_url) -> None:  # noqa: F811
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    try:
+        page.goto(sandbox_url)
+        say(page, "/incident declare")
+        form = page.get_by_role("form", name="Declare", exact=False)
+        form.get_by_label("Title").fill("Orders <b>stuck</b> & late")
+        form.get_by_label("Severity").select_option("P1")
+        form.get_by_role("button", name="Submit").click()
+        page.get_by_role("link", name="incident-", exact=False).first.wait_for()
+        page.get_by_role("link", name="# incidents", exact=True).click()
+        alert = page.locator("ol.messages li", has_text="Orders").last
+        assert "Orders <b>stuck</b> & late" in alert.inner_text()  # shown as typed, not as HTML
+        assert page.locator("ol.messages b").count() == 0
+    finally:
+        context.close()
