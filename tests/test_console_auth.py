@@ -211,3 +211,13 @@ def test_a_code_issued_for_another_sign_in_is_refused(cbot) -> None:
         assert [a.detail for a in s.scalars(select(ConsoleAudit))] == [
             "id_token nonce or audience differ"
         ]
+
+
+@pytest.mark.parametrize("target", ["//evil.example/x", "/\\evil.example", "https://evil.example"])
+def test_after_sign_in_the_browser_stays_on_the_console(cbot, target: str) -> None:
+    cbot.slack.openid.auto_approve_as = "U0ALICE"
+    with httpx.Client(base_url=cbot.url) as c:
+        authorize = c.get("/login", params={"next": target}).headers["location"]
+        back = httpx.get(authorize).headers["location"]
+        r = c.get(back.removeprefix(cbot.url))
+    assert r.status_code == 303 and r.headers["location"] == "/"

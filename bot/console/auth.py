@@ -35,7 +35,8 @@ def slack_base(rt: Runtime) -> str:
 
 
 def _safe_next(target: str) -> str:
-    return target if target.startswith("/") and not target.startswith("//") else "/"
+    # "//host" and "/\\host" both leave the site in a browser.
+    return target if target.startswith("/") and not target.startswith(("//", "/\\")) else "/"
 
 
 class Gate:
