@@ -200,3 +200,19 @@ def test_serve_refuses_to_start_with_a_bad_team_playbook(tmp_path: Path) -> None
         _check_playbooks(rt)
     (tmp_path / "db.yaml").write_text(GOOD)
     _check_playbooks(SimpleNamespace(playbooks=Library([tmp_path], check=registry_check())))
+
+
+def test_shipped_steps_name_their_namespace_so_a_policy_with_several_still_runs_them() -> None:
+    policy = Policy.model_validate(
+        {"targets": {"kubernetes": {"namespaces": ["shop", "ops"]}}, "scale_max_replicas": 5}
+    )
+    lib = Library(check=registry_check(policy))
+    assert len(lib.reload()) == 6
+    bad = [
+        (pb.name, s.id)
+        for pb in lib.all()
+        for _, s in pb.steps()
+        if s.action in ("pods", "logs", "events", "restart", "scale", "rollback")
+        and "-n {namespace}" not in s.args
+    ]
+    assert bad == []
