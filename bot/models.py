@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.db import Base, UTCDateTime
@@ -48,6 +49,8 @@ class Incident(Base):
     # The catalog service it was declared for, and its type (a playbook's name); None: neither.
     service: Mapped[str | None] = mapped_column(String(40))
     type: Mapped[str | None] = mapped_column(String(40))
+    # A private incident: a closed war room with a neutral name; details only to its members.
+    private: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     declared_at: Mapped[datetime] = mapped_column(UTCDateTime)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     mitigated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -249,6 +252,7 @@ class SeenRequest(Base):
 import bot.alerts.models  # noqa: E402
 import bot.approvals.models  # noqa: E402
 import bot.console.models  # noqa: E402, F401
+import bot.evidence.models  # noqa: E402
 import bot.paging.models  # noqa: E402, F401
 import bot.playbooks.models  # noqa: E402, F401
 import bot.statuspage.models  # noqa: E402, F401
