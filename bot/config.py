@@ -253,6 +253,22 @@ class Policy(BaseModel):
     paging: PagingPolicy = Field(default_factory=PagingPolicy)  # PagerDuty / JSM on-call
     status_page: StatusPagePolicy = Field(default_factory=StatusPagePolicy)
     playbooks_dir: str = ""  # a team's playbook files; relative to the policy file
+    # Private incidents (security): who is invited to their closed war rooms (user and user
+    # group ids), who the announcement names as contact, and whether there is one at all.
+    security_responders: list[str] = []
+    security_lead: str = ""
+    private_announcement: Literal["neutral", "none"] = "neutral"
+    private_types: list[str] = ["security"]  # incident types declared private by default
+
+    @field_validator("security_responders")
+    @classmethod
+    def _security_ids(cls, v: list[str]) -> list[str]:
+        return _slack_ids(v, groups=True)
+
+    @field_validator("security_lead")
+    @classmethod
+    def _security_lead(cls, v: str) -> str:
+        return _slack_ids([v], groups=False)[0] if v else v
 
     def rule(self, action: str) -> ActionRule:
         return self.actions.get(action, self.action_defaults)

@@ -134,6 +134,16 @@ def announcement(inc: Incident, level: SeverityLevel) -> tuple[str, list[Block]]
     return f"{inc.severity} incident declared: {title}", blocks
 
 
+def private_announcement(inc: Incident, contact: str | None) -> tuple[str, list[Block]]:
+    """A private incident, announced: its number and severity and whom to ask; nothing else."""
+    text = f"{EMOJI.get(inc.severity, '')} *A private {inc.severity} incident was declared:* " + (
+        f"{inc.number}. Its war room is closed; contact <@{contact}> if you need to know more."
+        if contact
+        else f"{inc.number}. Its war room is closed."
+    )
+    return f"Private {inc.severity} incident {inc.number} declared", [section(text)]
+
+
 def status_update(
     inc: Incident,
     level: SeverityLevel,

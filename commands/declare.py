@@ -9,7 +9,8 @@ from typing import Any
 from bot import messages
 from bot.catalog import find as catalog
 from bot.errors import UserError
-from bot.incident import flows, ops
+from bot.incident import flows, ops, visibility
+from bot.incident.service import IncidentError
 from bot.mrkdwn import escape
 from bot.runtime import Runtime
 from bot.severity import looks_like_severity, normalize
@@ -18,9 +19,9 @@ from commands.base import Reply, Request, ok
 USAGE = (
     "`/incident declare <P0-P3> <title>`, e.g. `/incident declare P1 Checkout API returns 500s`; "
     "for a service `/incident declare P1 checkout: <title>` or `--service <name>`, and "
-    "`--type <type>`"
+    "`--type <type>`; `--private` for a closed war room (a security incident)"
 )
-FLAGS = ("service", "type")
+FLAGS = ("service", "type", "private")
 
 
 @dataclass
@@ -40,8 +41,13 @@ def _option(tok: str, nxt: str | None) -> tuple[str, str, int] | None:
     name, eq, value = tok[2:].partition("=")
     if name.lower() not in FLAGS:
         raise UserError(
-            f"`{tok[:40]}` is not an option of declare (it takes --service and --type). {USAGE}"
+            f"`{tok[:40]}` is not an option of declare (it takes --service, --type and "
+            f"--private). {USAGE}"
         )
+    if name.lower() == "private":
+        if eq:
+            raise UserError(f"`--private` takes no value; type just `--private`. {USAGE}")
+        return "private", "yes", 1
     if not eq:
         if not nxt or nxt.startswith("--"):
             raise UserError(f"`{tok}` needs a value, e.g. `{tok} checkout`. {USAGE}")
@@ -67,7 +73,9 @@ def parse(args: str) -> Declaration:
     rest = tokens[i:]
     while not d.literal and rest:
         last = rest[-1].lower()
-        if last in ("--service", "--type"):
+        if last == "--private":
+            d.options["private"], rest = "yes", rest[:-1]
+        elif last in ("--service", "--type"):
             raise UserError(f"`{rest[-1]}` needs a value, e.g. `{last} checkout`. {USAGE}")
         if len(rest) >= 2 and rest[-2].lower() in ("--service", "--type"):
             d.options[rest[-2].lower()[2:]] = rest[-1]
@@ -118,7 +126,17 @@ def declare_command(rt: Runtime, req: Request, args: str) -> Reply:
         impact="",
         service_name=service_name,
         type=kind,
+        private="private" in d.options or _private_type(rt, kind),
     )
+
+
+def _private_type(rt: Runtime, kind: str | None) -> bool:
+    """Types private by default: the policy's `private_types`, or a playbook marked private."""
+    if not kind:
+        return False
+    library = getattr(rt, "playbooks", None)
+    pb = library.get(kind) if library is not None and hasattr(library, "get") else None
+    return kind in rt.policy.private_types or bool(getattr(pb, "private", False))
 
 
 def _modal(rt: Runtime, meta: str, **kwargs: Any) -> dict[str, Any]:
@@ -145,6 +163,7 @@ def declare(
     source_link: str = "",
     service_name: str | None = None,
     type: str | None = None,
+    private: bool = False,
 ) -> Reply:
     d = ops.declare(
         rt,
@@ -157,6 +176,7 @@ def declare(
         source_link=source_link,
         service_name=service_name,
         type=type,
+        private=private,
     )
     inc = d.incident
     if d.duplicate:
@@ -165,6 +185,10 @@ def declare(
             f"You already declared this: *{inc.number}* {escape(inc.title)} ({inc.severity}) — "
             f"{where}. "
             "Nothing new was created."
+        )
+    if inc.private:
+        return ok(
+            _private_declared(rt, inc), lambda: flows.start_war_room(rt, inc.id, req.response_url)
         )
     bound = f" for service `{escape(service_name)}`" if service_name else ""
     kind = f", type `{escape(type)}`" if type else ""
@@ -192,7 +216,23 @@ def declare_submitted(
         source_link=meta.get("source", ""),
         service_name=catalog.require(rt.policy, service).name if service else None,
         type=catalog.require_type(rt, kind) if kind else None,
+        private=values.get("private") == "private" or _private_type(rt, kind),
     )
+
+
+def _private_declared(rt: Runtime, inc: Any) -> str:
+    """Said to the reporter only; who is invited, and when that is nobody but them."""
+    head = (
+        f":lock: Declared private incident *{inc.number}* ({inc.severity}) {escape(inc.title)}. "
+        "Opening a closed war room: "
+    )
+    if not rt.policy.security_responders:
+        return head + (
+            "only you are invited, as no security responders are configured "
+            "(`security_responders` in the policy). Invite the people who need to know from the "
+            "room."
+        )
+    return head + "you and the security responders are invited; nobody else is told more."
 
 
 def declare_from_message(rt: Runtime, req: Request, message_text: str, permalink: str) -> Reply:
@@ -212,6 +252,8 @@ def declare_from_message(rt: Runtime, req: Request, message_text: str, permalink
 
 def join_war_room(rt: Runtime, req: Request, incident_id: str) -> Reply:
     inc = ops.get(rt, int(incident_id))
+    if inc.private:  # joined by a member's invitation only; answered as if it did not exist
+        raise IncidentError(f"No incident with id {incident_id}.")
     if not inc.channel_id:
         raise UserError("The war room is still being set up; try again in a moment.")
     return ok(
@@ -223,7 +265,13 @@ def retry_setup(rt: Runtime, req: Request, incident_ref: str) -> Reply:
     ref = incident_ref.strip()
     if not ref:
         raise UserError("Which incident? `/incident retry 2026-11-22-001`")
-    inc = ops.get(rt, int(ref)) if ref.isdigit() else ops.by_number(rt, ref)
+    if ref.isdigit():
+        inc = visibility.check(
+            rt, ops.get(rt, int(ref)), req.user_id, f"No incident with id {ref}."
+        )
+    else:
+        inc = ops.by_number(rt, ref)
+        visibility.check(rt, inc, req.user_id, f"There is no incident {inc.number}.")
     if inc.ready_at is not None and inc.alert_pinned:
         return ok(f"The war room <#{inc.channel_id}> is already set up.")
     return ok(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot import messages
-from bot.incident import ops
+from bot.incident import ops, visibility
 from bot.mrkdwn import escape
 from bot.runtime import Runtime
 from commands.base import Reply, Request
@@ -67,6 +67,12 @@ def list_(rt: Runtime, req: Request, args: str) -> Reply:
     if not incidents:
         return Reply("No incidents." if everything else "No open incidents. :tada:")
     now = rt.now()
-    lines = [messages.incident_line(i, rt.policy.tz, now) for i in incidents]
+    hidden = visibility.hidden_from(rt, incidents, req.user_id)  # need to know
+    lines = [
+        f":lock: {visibility.label(i)}"
+        if i.id in hidden
+        else messages.incident_line(i, rt.policy.tz, now)
+        for i in incidents
+    ]
     head = "*Incidents*" if everything else f"*Open incidents ({len(lines)})*"
     return Reply(head + "\n" + "\n".join(lines), [messages.section(head + "\n" + "\n".join(lines))])

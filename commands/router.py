@@ -24,6 +24,7 @@ from commands import (
     statuspage,
 )
 from commands.base import Reply, Request, control_character, control_refusal
+from commands.private import screen
 
 log = logging.getLogger(__name__)
 Handler = Callable[[Runtime, Request, str], Reply]
@@ -75,7 +76,8 @@ def dispatch(rt: Runtime, req: Request, text: str) -> Reply:
             f":warning: `{escape(sub[:40])}` is not a Warroom command.\n\n{overview.HELP}",
             outcome="refused",
         )
-    return guarded(lambda: handler(rt, req, args))
+    # From a private war room one is not in: answered as from no war room at all.
+    return guarded(lambda: screen(rt, req) or handler(rt, req, args))
 
 
 def guarded(fn: Callable[[], Reply]) -> Reply:

@@ -69,7 +69,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
         c.execute(
             text(
                 "TRUNCATE incidents, timeline_events, declare_guards, processed_events, "
-                "day_counters, seen_requests, console_sessions, console_audit "
+                "day_counters, seen_requests, console_sessions, console_audit, war_room_members "
                 "RESTART IDENTITY CASCADE"
             )
         )

@@ -46,6 +46,7 @@ EVENT_SCOPES = {
     "message.channels": {"channels:history"},
     "message.groups": {"groups:history"},
     "member_joined_channel": {"channels:read", "groups:read"},
+    "member_left_channel": {"channels:read", "groups:read"},
     "channel_archive": {"channels:read"},
     "app_mention": {"app_mentions:read"},
 }
@@ -60,7 +61,8 @@ NEEDED = {
     "channels:read": "conversations.list, member_joined_channel",
     "channels:history": "conversations.history, message.channels",
     "groups:read": "conversations.list of private channels, member_joined_channel",
-    "groups:history": "conversations.history in private channels",
+    "groups:write": "conversations.create is_private (private incidents' war rooms), invite",
+    "groups:history": "conversations.history in private channels, message.groups",
     "pins:read": "pin_added",
     "pins:write": "pins.add",
     "reactions:read": "reaction_added",

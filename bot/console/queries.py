@@ -10,6 +10,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.console.sessions import Viewer
+from bot.incident import visibility
 from bot.incident.service import IncidentError
 from bot.models import ActionItem, ActionRequest, AuditEntry, Incident, Postmortem, TimelineEvent
 from bot.runtime import Runtime
@@ -21,8 +22,8 @@ STATUSES = ("investigating", "identified", "monitoring", "resolved")
 
 
 def visible(viewer: Viewer) -> Select[tuple[Incident]]:
-    """The incidents this viewer may see. Private incidents will be scoped here, and only here."""
-    return select(Incident)
+    """The incidents this viewer may see: a private one only by the members of its war room."""
+    return select(Incident).where(visibility.clause(None if viewer.anonymous else viewer.user_id))
 
 
 @dataclass

@@ -13,9 +13,8 @@ from typing import Any
 from sqlalchemy import select, update
 
 from bot import messages
-from bot.catalog.war_room import invitees
 from bot.chat import ChatError, Metadata, mark
-from bot.incident import leases, service, timeline
+from bot.incident import leases, service, timeline, visibility
 from bot.incident.cadence import next_update_due
 from bot.incident.leases import SetupLeases
 from bot.incident.lifecycle import Change
@@ -119,9 +118,11 @@ def _find_landed(rt: Runtime, inc: Incident) -> None:
 def _create_channel(rt: Runtime, inc: Incident) -> None:
     for attempt in range(MAX_NAME_SUFFIX):
         suffix = attempt + 1 if attempt else 0  # the name, then name-2, name-3, …
-        name = channel_name(rt.policy.channel_prefix, inc.day, inc.seq, inc.slug, suffix)
+        # A private room's name says nothing of the incident: no slug from its title.
+        slug = "" if inc.private else inc.slug
+        name = channel_name(rt.policy.channel_prefix, inc.day, inc.seq, slug, suffix)
         try:
-            cid = rt.chat.create_channel(name)
+            cid = rt.chat.create_channel(name, private=inc.private)
         except ChatError as e:
             if e.code != "name_taken":
                 raise
@@ -155,17 +156,18 @@ def _setup(rt: Runtime, inc: Incident) -> None:
     jobs["purpose"] = rt.fanout.submit(
         rt.chat.set_purpose, ch, f"War room for {inc.number}: {escape(inc.title)}"
     )
+    people = visibility.invitees(rt, inc, level.responders)
     if not inc.invited:
-        jobs["invite"] = rt.fanout.submit(
-            lambda: rt.chat.invite(ch, invitees(rt, inc, level.responders))
-        )
+        jobs["invite"] = rt.fanout.submit(lambda: rt.chat.invite(ch, people))
     pinned: Future[None] | None = None
     if inc.alert_ts is None:
         text, blocks = messages.alert(inc, level, rt.policy.tz, next_update_due(inc, level))
         meta = mark(SETUP_EVENT, incident=inc.id, step="alert")
         jobs["alert"], pinned = _post_then_pin(rt, ch, text, blocks, meta)
-    if inc.announce_ts is None:
-        text, blocks = messages.announcement(inc, level)
+    if inc.announce_ts is None and not (
+        inc.private and rt.policy.private_announcement == "none"
+    ):
+        text, blocks = visibility.announcement(rt, inc, level)
         announce_to = rt.chat.channel_id(rt.policy.announcement_channel)
         meta = mark(SETUP_EVENT, incident=inc.id, step="announce")
         jobs["announce"] = rt.fanout.submit(rt.chat.post, announce_to, text, blocks, None, meta)
@@ -182,6 +184,7 @@ def _setup(rt: Runtime, inc: Incident) -> None:
                 failure = failure or e
     values: dict[str, Any] = {}
     if "invite" in results:
+        visibility.record_members(rt, ch, [*people, rt.chat.bot_user_id])
         values["invited"] = True
     if "alert" in results:
         values["alert_ts"] = inc.alert_ts = results["alert"]
@@ -194,7 +197,7 @@ def _setup(rt: Runtime, inc: Incident) -> None:
     if inc.ready_at is None:
         # Ready is when people can work in it; the pin needs the alert's ts, a third round
         # trip, so it follows (and a restart resumes it: the setup is unfinished until pinned).
-        who = ", ".join(f"<@{u}>" for u in invitees(rt, inc, level.responders))
+        who = ", ".join(f"<@{u}>" for u in people)
         inc.ready_at = rt.now()
         _save(
             rt,
@@ -300,6 +303,7 @@ def apply_change(rt: Runtime, change: Change, response_url: str | None = None) -
             _refresh_alert(rt, inc)
         if change.kind == "role" and change.after:
             rt.chat.invite(inc.channel_id, [change.after])
+            visibility.record_members(rt, inc.channel_id, [change.after])
     except ChatError as e:
         _tell(
             rt,
@@ -322,6 +326,8 @@ def _refresh_alert(rt: Runtime, inc: Incident) -> None:
 
 
 def _mirror(rt: Runtime, inc: Incident, text: str, blocks: list[dict[str, Any]], what: str) -> None:
+    if inc.private:
+        return  # need to know: nothing of a private incident goes to the incidents channel
     target = rt.chat.channel_id(rt.policy.announcement_channel)
     rt.chat.post(target, text, blocks)
     _save(rt, inc.id, "bot_post", f"{what} posted to #{rt.policy.announcement_channel}")
@@ -359,7 +365,8 @@ def _announce_change(rt: Runtime, change: Change, level: Any, tz: Any) -> None:
     if line:
         rt.chat.post(ch, line, [messages.section(line)])
     if change.kind == "severity":
-        rt.chat.invite(ch, list(level.responders))
+        if not inc.private:  # a private room's members are invited by its members only
+            rt.chat.invite(ch, list(level.responders))
         text = (
             f"{messages.EMOJI.get(inc.severity, '')} {inc.number} {escape(inc.title)}: "
             f"severity {change.before} → {change.after} · <#{ch}>"

@@ -41,6 +41,7 @@ def declare(
     source_link: str = "",
     service_name: str | None = None,
     type: str | None = None,
+    private: bool = False,
 ) -> Declared:
     now = rt.now()
     window = timedelta(seconds=rt.policy.declare_dedupe_seconds)
@@ -70,6 +71,7 @@ def declare(
             number=None if rt.db.is_sqlite else _own_number(rt),
             service_name=service_name,
             type=type,
+            private=private,
         )
         if not d.duplicate:
             plan.plan_new(s, d.incident, rt.policy, now)

@@ -103,6 +103,7 @@ def declare(
     number: Callable[[date], int] | None = None,
     service_name: str | None = None,  # the catalog's (bot.catalog)
     type: str | None = None,  # the incident type, a playbook's name
+    private: bool = False,  # a closed war room; details only to its members
 ) -> Declared:
     """`number` allocates the day's next number outside this transaction (see `next_number`);
     without it the counter row is bumped here, and stays locked until this commits."""
@@ -121,7 +122,7 @@ def declare(
         day=day,
         seq=number(day) if number else next_number(session, day),
         title=title,
-        slug=slugify(title),
+        slug="" if private else slugify(title),
         severity=severity,
         status="investigating",
         impact=impact.strip(),
@@ -132,6 +133,7 @@ def declare(
         declared_at=now,
         service=service_name,
         type=type,
+        private=private,
     )
     session.add(inc)
     session.flush()

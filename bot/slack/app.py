@@ -16,11 +16,13 @@ from slack_bolt import Ack, App, BoltResponse
 
 from bot import logs, mrkdwn
 from bot.chat import ChatError
-from bot.incident import ops
+from bot.evidence import capture
+from bot.incident import ops, visibility
 from bot.runtime import Runtime
 from commands import alerts, checklist, declare, reminders, roles, run, status, statuspage
 from commands.actions.playbooks import registry_check
 from commands.base import Reply, Request, control_character, strip_controls
+from commands.private import need_to_know, screen
 from commands.router import SUBCOMMANDS, dispatch, guarded
 
 log = logging.getLogger(__name__)
@@ -112,16 +114,17 @@ def build_app(rt: Runtime, signing_secret: str, token: str) -> App:
             ack()
             req = _req(body)
             value = (body.get("actions") or [{}])[0].get("value", "")
-            _respond_later(rt, req, guarded(lambda: handler(rt, req, value)))
+            _respond_later(rt, req, guarded(lambda: screen(rt, req) or handler(rt, req, value)))
 
     button("take_lead", roles.take_lead)
     button("statuspage_publish", statuspage.publish)
     button("join_war_room", declare.join_war_room)
     button("retry_setup", declare.retry_setup)
-    button("snooze_15", reminders.snooze_15)
-    button("snooze_30", reminders.snooze_30)
-    button("stop_reminders", reminders.stop)
-    button("post_update", reminders.open_update_form)
+    # Buttons whose value is an incident's id: a private one answers as unknown to outsiders.
+    button("snooze_15", need_to_know(reminders.snooze_15))
+    button("snooze_30", need_to_know(reminders.snooze_30))
+    button("stop_reminders", need_to_know(reminders.stop))
+    button("post_update", need_to_know(reminders.open_update_form))
     button("approve_action", run.approve)
     button("deny_action", run.deny)
     button("run_again", run.run_again)  # under an interrupted change that was not applied
@@ -153,7 +156,9 @@ def build_app(rt: Runtime, signing_secret: str, token: str) -> App:
             ack()
             req = _req(body)
             meta = view.get("private_metadata", "")
-            _respond_later(rt, req, guarded(lambda: handler(rt, req, values, meta)))
+            _respond_later(
+                rt, req, guarded(lambda: screen(rt, req) or handler(rt, req, values, meta))
+            )
 
     form("resolve_modal", status.resolve_submitted)
     form("diagnose_modal", run.menu_submitted)
@@ -237,12 +242,21 @@ def build_app(rt: Runtime, signing_secret: str, token: str) -> App:
         )
 
     @app.event("message")
-    def on_message() -> None:  # subscribed for history scopes; nothing to do per message
-        return None
+    def on_message(body: dict[str, Any], event: dict[str, Any]) -> None:
+        # Edits and deletions in a war room go onto its timeline, with what was said before.
+        if event.get("subtype") in ("message_changed", "message_deleted"):
+            rt.submit(capture.edit_or_deletion, rt, body.get("event_id", ""), event)
 
     @app.event("member_joined_channel")
-    def on_join() -> None:
-        return None
+    def on_join(event: dict[str, Any]) -> None:
+        # Who is in a war room decides who may see a private incident.
+        channel, user = event.get("channel", ""), event.get("user", "")
+        if visibility.is_war_room(rt, channel):
+            visibility.record_members(rt, channel, [user])
+
+    @app.event("member_left_channel")
+    def on_leave(event: dict[str, Any]) -> None:
+        visibility.forget_member(rt, event.get("channel", ""), event.get("user", ""))
 
     @app.error
     def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
@@ -268,6 +282,8 @@ def _view_values(view: dict[str, Any]) -> dict[str, str]:
         for _action_id, v in actions.items():
             if v.get("selected_option"):
                 out[block_id] = v["selected_option"]["value"]
+            elif v.get("selected_options") is not None:  # checkboxes
+                out[block_id] = ",".join(o["value"] for o in v["selected_options"])
             elif v.get("value") is not None:
                 out[block_id] = v["value"]
     return out

@@ -121,8 +121,8 @@ class SlackChat:
         if self.observer is not None:
             self.observer(method.replace("_", ".", 1), outcome.split(" ")[0])
 
-    def create_channel(self, name: str) -> str:
-        return self._call("conversations_create", name=name, is_private=False)["channel"]["id"]
+    def create_channel(self, name: str, private: bool = False) -> str:
+        return self._call("conversations_create", name=name, is_private=private)["channel"]["id"]
 
     def find_channel(self, name: str) -> dict[str, Any] | None:
         cursor = None

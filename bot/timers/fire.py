@@ -148,7 +148,7 @@ def _act(
             inc, level, since, latest, rt.policy.tz, now, now + every
         )
         posts.post(ch, "update", text, blocks)
-        if level.mirror_updates:
+        if level.mirror_updates and not inc.private:  # never mirrored: need to know
             announce = rt.chat.channel_id(rt.policy.announcement_channel)
             posts.post(announce, "update_mirror", text, blocks)
         who = [u for u in (inc.lead_id, inc.comms_id) if u]
@@ -160,6 +160,8 @@ def _act(
             return "skipped", ""
         notify = level.escalation[t.step][1] if t.step < len(level.escalation) else ()
         notify = with_owners(rt.policy, inc, notify)
+        if inc.private:  # a closed room escalates to its security responders, nobody new
+            notify = tuple(rt.policy.security_responders)
         users = [u for u in notify if not u.startswith("S")]
         if users:
             rt.chat.invite(ch, users)

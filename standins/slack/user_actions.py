@@ -20,8 +20,7 @@ class UserActions(MessageStore):
         self, channel_id: str, user_id: str, text: str, thread_ts: str | None = None
     ) -> str:
         with self.lock:
-            ch = self._channels.get(channel_id) or self._raise("channel_not_found")
-            self._user(user_id)
+            ch = self._visible_to(channel_id, user_id)
             if user_id not in ch["members"]:
                 raise SlackError("not_in_channel")
             msg = self._add_message(ch, user_id, text, [], thread_ts)
@@ -40,27 +39,86 @@ class UserActions(MessageStore):
             self._emit_in(ch, event)
             return msg["ts"]
 
+    def user_edit(self, channel_id: str, ts: str, user_id: str, text: str) -> None:
+        """A person edits their message: ``message_changed`` with the previous message."""
+        with self.lock:
+            ch = self._visible_to(channel_id, user_id)
+            msg = ch["index"].get(ts) or self._raise("message_not_found")
+            if msg["user"] != user_id:
+                raise SlackError("cant_update_message")
+            before = self._api_message(ch, msg)
+            msg["text"] = text
+            msg["edited"] = {"user": user_id, "ts": self._next_ts()}
+            self._emit_in(
+                ch,
+                {
+                    "type": "message",
+                    "subtype": "message_changed",
+                    "hidden": True,
+                    "channel": ch["id"],
+                    "message": self._api_message(ch, msg),
+                    "previous_message": before,
+                    "ts": msg["edited"]["ts"],
+                    "event_ts": msg["edited"]["ts"],
+                    "channel_type": "group" if ch["is_private"] else "channel",
+                },
+            )
+
+    def user_delete(self, channel_id: str, ts: str, user_id: str) -> None:
+        """A person deletes their message: ``message_deleted`` with the previous message."""
+        with self.lock:
+            ch = self._visible_to(channel_id, user_id)
+            msg = ch["index"].get(ts) or self._raise("message_not_found")
+            if msg["user"] != user_id:
+                raise SlackError("cant_delete_message")
+            before = self._api_message(ch, msg)
+            self._delete_message(ch, ts)
+            now = self._next_ts()
+            self._emit_in(
+                ch,
+                {
+                    "type": "message",
+                    "subtype": "message_deleted",
+                    "hidden": True,
+                    "channel": ch["id"],
+                    "deleted_ts": ts,
+                    "previous_message": before,
+                    "ts": now,
+                    "event_ts": now,
+                    "channel_type": "group" if ch["is_private"] else "channel",
+                },
+            )
+
+    def user_leave(self, channel_id: str, user_id: str) -> None:
+        with self.lock:
+            ch = self._visible_to(channel_id, user_id)
+            if user_id not in ch["members"]:
+                raise SlackError("not_in_channel")
+            ch["members"].remove(user_id)
+            event = {"type": "member_left_channel", "user": user_id, "channel": ch["id"]}
+            event.update(channel_type="G" if ch["is_private"] else "C", team=TEAM_ID)
+            self._emit_in(ch, event)
+
+    def _visible_to(self, channel_id: str, user_id: str) -> dict[str, Any]:
+        """A private channel does not exist for someone not in it: channel_not_found."""
+        self._user(user_id)
+        ch = self._channels.get(channel_id) or self._raise("channel_not_found")
+        if ch["is_private"] and user_id not in ch["members"]:
+            raise SlackError("channel_not_found")
+        return ch
+
     def user_react(self, channel_id: str, ts: str, user_id: str, name: str) -> None:
         with self.lock:
-            self._user(user_id)
-            self._react(
-                self._channels.get(channel_id) or self._raise("channel_not_found"),
-                ts,
-                user_id,
-                name,
-            )
+            self._react(self._visible_to(channel_id, user_id), ts, user_id, name)
 
     def user_pin(self, channel_id: str, ts: str, user_id: str) -> None:
         with self.lock:
-            self._user(user_id)
-            self._pin(
-                self._channels.get(channel_id) or self._raise("channel_not_found"), ts, user_id
-            )
+            self._pin(self._visible_to(channel_id, user_id), ts, user_id)
 
     def user_join(self, channel_id: str, user_id: str) -> None:
         with self.lock:
-            ch = self._channels.get(channel_id) or self._raise("channel_not_found")
-            self._user(user_id)
+            # A private channel is joined by invitation only; to outsiders it does not exist.
+            ch = self._visible_to(channel_id, user_id)
             if user_id in ch["members"]:
                 raise SlackError("already_in_channel")
             self._join(ch, user_id, inviter=None)
