@@ -25,7 +25,12 @@ def test_declare_opens_a_ready_war_room(bot) -> None:
     assert "P1" in room["topic"] and "INVESTIGATING" in room["topic"]
     assert "U0ALICE" in room["members"]
 
-    [alert] = [m for m in bot.slack.messages(inc.channel_id) if m.get("bot_id")]
+    # The bot's posts there: the alert, and the playbook it suggests (no --type given).
+    [alert] = [
+        m
+        for m in bot.slack.messages(inc.channel_id)
+        if m.get("bot_id") and "cl_use_type" not in str(m.get("blocks"))
+    ]
     assert alert["ts"] == inc.alert_ts and alert["pinned"]
     body = str(alert["blocks"])
     for field in ("Severity", "Title", "Impact", "Status", "Lead", "War room"):
@@ -179,7 +184,8 @@ def test_war_room_is_ready_before_the_pin_and_a_failed_pin_is_finished_by_retry(
     assert inc.alert_pinned and inc.setup_error is None
     assert [m["ts"] for m in bot.slack.messages(inc.channel_id) if m["pinned"]] == [inc.alert_ts]
     assert kinds(bot.rt, inc.id).count("war_room_ready") == 1
-    assert len(bot.slack.calls_to("chat.postMessage")) == 2  # alert and announcement, once each
+    posts = [c for c in bot.slack.calls_to("chat.postMessage") if "cl_use_type" not in str(c)]
+    assert len(posts) == 2  # alert and announcement, once each (besides the playbook suggestion)
 
 
 def test_rate_limited_post_is_retried_not_dropped(bot) -> None:
