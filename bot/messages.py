@@ -242,6 +242,29 @@ def _select(action_id: str, choices: list[tuple[str, str]], initial: str | None)
     return el
 
 
+# A private incident (a security breach): a closed war room, nothing said outside it.
+PRIVATE_CHECKBOX: Block = {
+    "type": "input",
+    "block_id": "private",
+    "optional": True,
+    "label": {"type": "plain_text", "text": "Need to know"},
+    "element": {
+        "type": "checkboxes",
+        "action_id": "private",
+        "options": [
+            {
+                "text": {"type": "plain_text", "text": "Private"},
+                "description": {
+                    "type": "plain_text",
+                    "text": "A closed war room; only its members see the details",
+                },
+                "value": "private",
+            }
+        ],
+    },
+}
+
+
 def declare_modal(
     private_metadata: str,
     title: str = "",
@@ -327,5 +350,6 @@ def declare_modal(
                 if types
                 else []
             ),
+            PRIVATE_CHECKBOX,
         ],
     }

@@ -195,3 +195,22 @@ def test_someone_invited_later_by_a_member_sees_it_and_leaving_ends_it(sec, priv
     sec.slack.user_leave(inc.channel_id, OUTSIDER)
     sec.settle()
     assert TITLE not in _reply(sec, "list", user=OUTSIDER)
+
+
+def test_the_declare_form_has_a_private_checkbox_that_declares_privately(sec) -> None:
+    sec.cmd("declare P0")
+    [view] = list(sec.slack.views.values())
+    assert "Private" in str(view["blocks"])
+    values = {
+        "title": {"title": TITLE},
+        "severity": {"severity": {"selected_option": {"value": "P0"}}},
+        "impact": {"impact": "Tokens seen on a paste site"},
+        "private": {"private": ["private"]},
+    }
+    r = sec.driver.submit_view(MEMBER, view, values)
+    assert r.status == 200, r.body
+    sec.settle()
+    [inc] = incidents(sec.rt)
+    assert inc.private and sec.slack.channel(inc.channel_id)["is_private"]
+    for text in _outside_texts(sec.slack, inc.channel_id):
+        assert "paste site" not in text and "Leaked" not in text

@@ -164,9 +164,7 @@ def _setup(rt: Runtime, inc: Incident) -> None:
         text, blocks = messages.alert(inc, level, rt.policy.tz, next_update_due(inc, level))
         meta = mark(SETUP_EVENT, incident=inc.id, step="alert")
         jobs["alert"], pinned = _post_then_pin(rt, ch, text, blocks, meta)
-    if inc.announce_ts is None and not (
-        inc.private and rt.policy.private_announcement == "none"
-    ):
+    if inc.announce_ts is None and not (inc.private and rt.policy.private_announcement == "none"):
         text, blocks = visibility.announcement(rt, inc, level)
         announce_to = rt.chat.channel_id(rt.policy.announcement_channel)
         meta = mark(SETUP_EVENT, incident=inc.id, step="announce")
