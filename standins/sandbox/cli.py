@@ -11,6 +11,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--latency-ms", type=int, default=0, help="added to every Slack call")
     p.add_argument("--web", action="store_true", help="a Slack-like page instead of the terminal")
     p.add_argument("--port", type=int, default=8025, help="the page's port (with --web)")
+    p.add_argument("--demo", action="store_true", help="with --web: play the scripted demo")
     # The transcript is the output: logs stay quiet.
     p.set_defaults(fn=_sandbox, quiet_logs=True)
 
@@ -19,7 +20,7 @@ def _sandbox(args: argparse.Namespace) -> int:
     if args.web:
         from standins.sandbox import web
 
-        return web.run(port=args.port, latency_ms=args.latency_ms)
+        return web.run(args.port, args.latency_ms, demo=args.demo, script=args.script)
     from standins.sandbox.terminal import run
 
     return run(script=args.script, latency_ms=args.latency_ms)

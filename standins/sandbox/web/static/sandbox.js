@@ -1,0 +1,57 @@
+// The web sandbox's only script: ask the server every ~700 ms whether the channel changed and, if
+// so, swap in the server-rendered (autoescaped) channel and sidebar. Without it the page still
+// works; every form posts and the page reloads.
+(function () {
+  "use strict";
+  var body = document.body;
+  var channel = body.getAttribute("data-channel");
+  var version = body.getAttribute("data-version");
+  var live = document.getElementById("live");
+  var nav = document.getElementById("nav-live");
+
+  function atBottom() {
+    return live.scrollHeight - live.scrollTop - live.clientHeight < 40;
+  }
+  function toBottom() {
+    live.scrollTop = live.scrollHeight;
+  }
+  function editingForm() {
+    var el = document.activeElement;
+    return el && el.closest && el.closest("#modal") !== null;
+  }
+  function focusModal() {
+    var first = document.querySelector("#modal input:not([type=hidden]), #modal textarea, #modal select");
+    if (first) { first.focus(); }
+  }
+
+  function tick() {
+    var url = "/live?c=" + encodeURIComponent(channel) + "&v=" + encodeURIComponent(version);
+    fetch(url, { headers: { "Accept": "application/json" }, cache: "no-store" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (data) {
+        if (data && data.go) { window.location.assign(data.go); return; }
+        if (data && data.main !== undefined && !editingForm()) {
+          var follow = atBottom();
+          var hadModal = document.getElementById("modal") !== null;
+          live.innerHTML = data.main;
+          nav.innerHTML = data.nav;
+          version = data.version;
+          body.setAttribute("data-version", version);
+          if (follow) { toBottom(); }
+          if (!hadModal) { focusModal(); }
+        }
+        window.setTimeout(tick, 700);
+      })
+      .catch(function () { window.setTimeout(tick, 2000); });
+  }
+
+  document.addEventListener("keydown", function (e) {
+    if (e.key === "Escape" && document.getElementById("modal")) {
+      var close = document.querySelector("#modal button[formaction]");
+      if (close) { close.click(); }
+    }
+  });
+  toBottom();
+  if (document.getElementById("modal")) { focusModal(); }
+  window.setTimeout(tick, 700);
+})();
