@@ -177,3 +177,36 @@ def test_pins_reactions_files_and_the_keyboard(page, url, web, shots) -> None:  
     )
     assert unnamed == []
     assert page.problems == []
+
+
+def test_what_others_do_arrives_live_without_a_reload(page, url, web) -> None:
+    page.goto(url)
+    say(page, "/incident declare P2 Search is slow")
+    page.get_by_role("link", name=re.compile(r"# incident-")).first.click()
+    page.get_by_role("heading", name=re.compile(r"# incident-")).wait_for()
+    page.evaluate("window.stillHere = 'yes'")  # a reload or navigation would lose it
+    room = web.box.channel
+    with web.lock:  # dan, in another Slack window, posts an update through the real wire
+        web.box.user = "U0DAN"
+        web.box.slack.user_join(room, "U0DAN")
+        web.say(room, "/incident update Index rebuilt, latency back to normal")
+        web.box.user = "U0ALICE"
+    messages(page).filter(has_text="Index rebuilt").last.wait_for(timeout=5000)
+    assert page.evaluate("window.stillHere") == "yes"
+    assert page.problems == []
+
+
+def test_the_demo_plays_in_the_page(page, url, web, shots) -> None:  # noqa: F811
+    assert web.demo_path is not None, "examples/checkout-outage.txt is the demo"
+    web.demo_pause = 0.05
+    page.goto(url)
+    page.get_by_role("button", name="Play demo").click()
+    page.get_by_text("Playing demo", exact=False).first.wait_for()
+    # The page follows the demo into the war room and shows it through to the post-mortem.
+    page.get_by_text("Demo finished", exact=False).wait_for(timeout=120_000)
+    assert "# incident-" in page.get_by_role("heading", level=1).inner_text()
+    shown = messages(page).all_inner_texts()
+    assert any("Approved by @bob" in t for t in shown)
+    assert page.get_by_role("navigation").get_by_role("link", name=re.compile("📄")).count()
+    page.screenshot(path=shots / "sandbox-demo.png", full_page=True)
+    assert page.problems == []

@@ -28,6 +28,7 @@ class WebSandbox:
         self.demo: dict[str, Any] | None = None  # {"line", "at", "of", "done"} while playing
         self.errors: dict[str, str] = {}  # the open form's field errors, from the bot
         self.replies: list[dict[str, Any]] = []  # slash commands' answers (only to their typer)
+        self.demo_pause = 1.5  # seconds between the demo's lines, to read along
         self.autoplay: list[str] | None = None  # a script to play when the page is first seen
 
     # -- reading
@@ -250,7 +251,7 @@ class WebSandbox:
             self.errors = {}
 
     # -- the demo
-    def play(self, lines: Iterable[str] | None = None, pause: float = 1.0) -> bool:
+    def play(self, lines: Iterable[str] | None = None, pause: float | None = None) -> bool:
         """Replay a script (the demo by default) one line at a time on a thread; False if busy."""
         if self.demo and not self.demo["done"]:
             return False
@@ -260,6 +261,7 @@ class WebSandbox:
             lines = self.demo_path.read_text().splitlines()
         script = [ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")]
         self.demo = {"line": "", "at": 0, "of": len(script), "done": False}
+        pause = self.demo_pause if pause is None else pause
         threading.Thread(target=self._play, args=(script, pause), daemon=True).start()
         return True
 
