@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from bot.alerts import messages, service
+from bot.alerts import digest, messages, service
 from bot.alerts.models import Alert, AlertGroup
 from bot.alerts.sources.base import AlertSource, Delivery
 from bot.chat import ChatError
@@ -27,7 +27,7 @@ class Received:
     new: int
     duplicates: int
     unrouted: int
-    incidents: list[int]
+    declaring: int  # groups whose incident is being declared, after this answer
     truncated: int
 
     def as_json(self) -> dict[str, Any]:
@@ -40,18 +40,18 @@ def receive(rt: Runtime, source: AlertSource, delivery: Delivery) -> Received:
     if delivery.truncated:
         log.warning("%s left out %d alerts of a group", source.display, delivery.truncated)
     external = delivery.alerts[0].external_url if delivery.alerts else ""
-    declared = []
+    # Declaring (a war room, invitations, pins) takes longer than a sender should wait: the
+    # alerts are stored and the group claimed, so it happens after the answer; if it fails or
+    # the process dies, the claim's lease runs out and the next delivery declares again.
     for group_id, route, alert_id in st.to_declare:
-        inc = declare_group(rt, group_id, route, alert_id, rt.chat.bot_user_id, external)
-        if inc is not None:
-            declared.append(inc)
+        rt.submit(declare_group, rt, group_id, route, alert_id, rt.chat.bot_user_id, external)
     for group_id, route, alert_id in st.to_suggest:
         rt.submit(post_suggestion, rt, group_id, route, alert_id)
     for incident_id, alert_ids in st.attached.items():
-        rt.submit(tell_war_room, rt, incident_id, alert_ids)
+        digest.add(rt, incident_id, alert_ids)
     for incident_id, route in st.all_resolved:
         rt.submit(all_resolved, rt, incident_id, route)
-    return Received(st.new, st.duplicates, st.unrouted, declared, delivery.truncated)
+    return Received(st.new, st.duplicates, st.unrouted, len(st.to_declare), delivery.truncated)
 
 
 def _title(a: Alert, group_labels: dict[str, str]) -> str:
@@ -164,16 +164,6 @@ def _replace(rt: Runtime, g: AlertGroup, line: str) -> None:
         rt.chat.update(channel, ts, msg.get("text") or line, blocks)
 
     rt.submit(edit)
-
-
-def tell_war_room(rt: Runtime, incident_id: int, alert_ids: list[int]) -> None:
-    with rt.db.read() as s:
-        channel = s.scalar(select(Incident.channel_id).where(Incident.id == incident_id))
-        alerts = list(s.scalars(select(Alert).where(Alert.id.in_(alert_ids)).order_by(Alert.id)))
-    if not channel or not alerts:
-        return  # the war room is being set up; its pinned alert carries the first alert
-    text, blocks = messages.new_alerts(alerts)
-    rt.chat.post(channel, text, blocks)
 
 
 def all_resolved(rt: Runtime, incident_id: int, route_name: str) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -41,86 +41,101 @@ def group_key(route: AlertRoute, labels: dict[str, str]) -> tuple[str, dict[str,
 
 
 def _group(s: Session, route: str, key: str, labels: dict[str, str], now: datetime) -> AlertGroup:
-    """The group's row, created if new, locked until commit: deliveries of one group queue here."""
-    table = AlertGroup.__table__
-    s.execute(
-        insert_for(s.get_bind())(table)
-        .values(route=route, key=key, labels=labels, state="", created_at=now)
-        .on_conflict_do_nothing(index_elements=[table.c.route, table.c.key])
-    )
-    g = s.scalar(
+    """The group's row, created if new, locked until commit: deliveries of one group queue here.
+
+    A known group (every delivery but the first) costs one round trip: the locking SELECT."""
+    pick = (
         select(AlertGroup)
         .where(AlertGroup.route == route, AlertGroup.key == key)
         .with_for_update()
         .execution_options(populate_existing=True)
     )
+    g = s.scalar(pick)
+    if g is None:
+        table = AlertGroup.__table__
+        s.execute(
+            insert_for(s.get_bind())(table)
+            .values(route=route, key=key, labels=labels, state="", created_at=now)
+            .on_conflict_do_nothing(index_elements=[table.c.route, table.c.key])
+        )
+        g = s.scalar(pick)
     assert g is not None
     return g
 
 
-def _insert(
+def _ident(fingerprint: str, status: str, starts_at: datetime) -> tuple[str, str, datetime]:
+    return fingerprint, status, starts_at.astimezone(UTC)
+
+
+def _insert_many(
     s: Session,
     source: str,
-    a: IncomingAlert,
+    alerts: list[IncomingAlert],
     route: str | None,
     group_id: int | None,
     now: datetime,
-) -> int | None:
-    """The alert's id if it is new; None if this fingerprint, status and start are stored."""
+) -> tuple[list[tuple[int, IncomingAlert]], int]:
+    """Store a delivery's alerts of one group in one statement (one round trip, whatever the
+    count); the new ones with their ids, and how many were already stored (or repeated)."""
+    unique: dict[tuple[str, str, datetime], IncomingAlert] = {}
+    for a in alerts:
+        unique.setdefault(_ident(a.fingerprint, a.status, a.starts_at), a)
     table = Alert.__table__
-    row = s.execute(
+    rows = s.execute(
         insert_for(s.get_bind())(table)
         .values(
-            source=source,
-            fingerprint=a.fingerprint,
-            status=a.status,
-            starts_at=a.starts_at,
-            ends_at=a.ends_at,
-            labels=a.labels,
-            annotations=a.annotations,
-            generator_url=a.generator_url,
-            source_group_key=a.source_group_key,
-            route=route,
-            group_id=group_id,
-            received_at=now,
+            [
+                {
+                    "source": source,
+                    "fingerprint": a.fingerprint,
+                    "status": a.status,
+                    "starts_at": a.starts_at,
+                    "ends_at": a.ends_at,
+                    "labels": a.labels,
+                    "annotations": a.annotations,
+                    "generator_url": a.generator_url,
+                    "source_group_key": a.source_group_key,
+                    "route": route,
+                    "group_id": group_id,
+                    "received_at": now,
+                }
+                for a in unique.values()
+            ]
         )
         .on_conflict_do_nothing(
             index_elements=[table.c.source, table.c.fingerprint, table.c.status, table.c.starts_at]
         )
-        .returning(table.c.id)
-    ).first()
-    return None if row is None else int(row[0])
+        .returning(table.c.id, table.c.fingerprint, table.c.status, table.c.starts_at)
+    ).all()
+    # RETURNING gives no order for a multi-row INSERT: match the rows back by their key.
+    new = sorted((int(r.id), unique[_ident(r.fingerprint, r.status, r.starts_at)]) for r in rows)
+    return new, len(alerts) - len(new)
 
 
 def store(
     s: Session, source: str, alerts: Iterable[IncomingAlert], policy: AlertsPolicy, now: datetime
 ) -> Stored:
     out = Stored()
+    unrouted: list[IncomingAlert] = []
     grouped: dict[tuple[str, str], tuple[AlertRoute, dict[str, str], list[IncomingAlert]]] = {}
     for a in alerts:
         route = policy.route_for(source, a.labels)
         if route is None:
-            if _insert(s, source, a, None, None, now) is None:
-                out.duplicates += 1
-            else:
-                out.new += 1
-                out.unrouted += 1
+            unrouted.append(a)
             continue
         key, values = group_key(route, a.labels)
         grouped.setdefault((route.name, key), (route, values, []))[2].append(a)
+    if unrouted:
+        new, dup = _insert_many(s, source, unrouted, None, None, now)
+        out.new, out.unrouted, out.duplicates = len(new), len(new), dup
     # Lock groups in one order everywhere, so two deliveries never wait on each other in a circle.
     for (name, key), (route, values, items) in sorted(grouped.items(), key=lambda kv: kv[0]):
         g = _group(s, name, key, values, now)
-        new: list[tuple[int, IncomingAlert]] = []
-        for a in items:
-            aid = _insert(s, source, a, name, g.id, now)
-            if aid is None:
-                out.duplicates += 1
-            else:
-                new.append((aid, a))
+        new, dup = _insert_many(s, source, items, name, g.id, now)
+        out.duplicates += dup
         out.new += len(new)
         if new:
-            _route_group(s, g, route, new, now, out)
+            _route_group(s, source, g, route, new, now, out)
         elif g.state == "declaring" and g.claim_until is not None and g.claim_until <= now:
             _redeclare(s, g, route, now, out)
     return out
@@ -150,6 +165,7 @@ def _open_incident(s: Session, g: AlertGroup) -> int | None:
 
 def _route_group(
     s: Session,
+    source: str,
     g: AlertGroup,
     route: AlertRoute,
     new: list[tuple[int, IncomingAlert]],
@@ -159,7 +175,8 @@ def _route_group(
     firing = [aid for aid, a in new if a.status == "firing"]
     incident = _open_incident(s, g)
     if incident is not None:
-        attach(s, incident, [aid for aid, _ in new], now)
+        known = {aid: (source, a) for aid, a in new}
+        attach(s, incident, [aid for aid, _ in new], now, known)
         out.attached.setdefault(incident, []).extend(aid for aid, _ in new)
         if firing:
             g.all_resolved_at = None
@@ -209,12 +226,24 @@ def all_resolved(s: Session, incident_id: int) -> bool:
     return bool(rows) and not _firing_set(rows)
 
 
-def attach(s: Session, incident_id: int, alert_ids: list[int], now: datetime) -> None:
-    """Put alerts on the incident and its timeline, one event each, in this transaction."""
+def attach(
+    s: Session,
+    incident_id: int,
+    alert_ids: list[int],
+    now: datetime,
+    known: dict[int, tuple[str, IncomingAlert]] | None = None,
+) -> None:
+    """Put alerts on the incident and its timeline, one event each, in this transaction.
+
+    known: the alerts as just stored (id -> source, alert), so they are not read back."""
     if not alert_ids:
         return
     s.execute(update(Alert).where(Alert.id.in_(alert_ids)).values(incident_id=incident_id))
-    for a in s.scalars(select(Alert).where(Alert.id.in_(alert_ids)).order_by(Alert.id)):
+    if known is None:
+        rows = s.scalars(select(Alert).where(Alert.id.in_(alert_ids)).order_by(Alert.id))
+        known = {a.id: (a.source, a) for a in rows}  # type: ignore[misc]
+    for aid in sorted(alert_ids):
+        source, a = known[aid]
         name = a.labels.get("alertname", "alert")
         summary = a.annotations.get("summary", "")
         timeline.record(
@@ -225,8 +254,8 @@ def attach(s: Session, incident_id: int, alert_ids: list[int], now: datetime) ->
             recorded_at=now,
             actor=None,
             text=f"{name} {a.status}" + (f": {summary}" if summary else ""),
-            data={"alert_id": a.id, "fingerprint": a.fingerprint, "source": a.source},
-        ).source_key = f"alert:{a.id}"
+            data={"alert_id": aid, "fingerprint": a.fingerprint, "source": source},
+        ).source_key = f"alert:{aid}"
 
 
 def link(
