@@ -72,7 +72,53 @@ app.kubernetes.io/part-of: warroom
 {{- $_ := set $targets "kubernetes" $k8s }}
 {{- $_ := set $policy "targets" $targets }}
 {{- end }}
+{{- if .Values.playbooks }}
+{{- $_ := set $policy "playbooks_dir" (include "warroom.playbooksPath" .) }}
+{{- end }}
 {{- toYaml $policy }}
+{{- end }}
+
+{{/* Where the playbooks ConfigMap is mounted (beside the policy, not inside its volume). */}}
+{{- define "warroom.playbooksPath" -}}/etc/warroom-playbooks{{- end }}
+
+{{/* "true" when the policy lets alert sources in (policy.alerts.sources): POST /hooks/<source>. */}}
+{{- define "warroom.alertHooks" -}}
+{{- $alerts := default (dict) (get (default (dict) .Values.policy) "alerts") }}
+{{- if get $alerts "sources" }}true{{ end }}
+{{- end }}
+
+{{/* The environment variables the policy reads secrets from, as a JSON list: alert sources'
+     secret_env, paging targets' key_env, and the status page's api_key_env when a page is set. */}}
+{{- define "warroom.policySecretEnv" -}}
+{{- $policy := default (dict) .Values.policy }}
+{{- $names := list }}
+{{- range $source, $auth := (default (dict) (get (default (dict) (get $policy "alerts")) "sources")) }}
+{{- with (get (default (dict) $auth) "secret_env") }}{{ $names = append $names . }}{{ end }}
+{{- end }}
+{{- range $target, $t := (default (dict) (get (default (dict) (get $policy "paging")) "targets")) }}
+{{- with (get (default (dict) $t) "key_env") }}{{ $names = append $names . }}{{ end }}
+{{- end }}
+{{- $status := default (dict) (get $policy "status_page") }}
+{{- if get $status "page_id" }}
+{{- $names = append $names (default "STATUSPAGE_API_KEY" (get $status "api_key_env")) }}
+{{- end }}
+{{- $names | uniq | sortAlpha | toJson }}
+{{- end }}
+
+{{/* The secret environment variables the pods read from the Secret by name, as a JSON list:
+     what the policy names plus secrets.extra (the chart's Secret), minus what extraEnv sets. */}}
+{{- define "warroom.secretEnv" -}}
+{{- $names := include "warroom.policySecretEnv" . | fromJsonArray }}
+{{- if not .Values.existingSecret }}
+{{- $names = concat $names (keys (default (dict) .Values.secrets.extra)) }}
+{{- end }}
+{{- $own := list }}
+{{- range .Values.extraEnv }}{{ $own = append $own .name }}{{ end }}
+{{- $out := list }}
+{{- range ($names | uniq | sortAlpha) }}
+{{- if not (has . $own) }}{{ $out = append $out . }}{{ end }}
+{{- end }}
+{{- $out | toJson }}
 {{- end }}
 
 {{/* What the bot is allowed to call in a namespace: exactly bot/targets/*.py's calls
@@ -116,4 +162,16 @@ app.kubernetes.io/part-of: warroom
 - name: data
   emptyDir:
     sizeLimit: {{ .Values.dataSizeLimit }}
+{{- end }}
+
+{{/* The web console's public paths (bot/console/): its pages, sign-in and static files. */}}
+{{- define "warroom.consolePaths" -}}
+- {path: /, pathType: Exact}
+- {path: /login, pathType: Exact}
+- {path: /auth/callback, pathType: Exact}
+- {path: /logout, pathType: Exact}
+- {path: /signed-out, pathType: Exact}
+- {path: /stats, pathType: Exact}
+- {path: /incidents, pathType: Prefix}
+- {path: /static, pathType: Prefix}
 {{- end }}
