@@ -29,6 +29,7 @@ from common import database, machine, pct
 from bot.config import KubernetesTarget, Policy, Settings, Targets
 from bot.models import Incident
 from bot.playbooks import flows
+from bot.playbooks.messages import _chars
 from bot.playbooks.models import Checklist, ChecklistStep
 from bot.slack.app import build_app
 from bot.slack.server import BackgroundServer, build_asgi
@@ -129,7 +130,8 @@ def run(kind: str, samples: int) -> None:
             per = (time.perf_counter() - t0) / 50
             print(
                 f"{kind:<11} 60-step playbook (+30 kept steps): {len(blocks)} blocks (limit 50), "
-                f"{len(json.dumps(blocks))} characters of blocks JSON, longest section "
+                f"{len(json.dumps(blocks))} characters of blocks JSON ({_chars(blocks)} of text, "
+                f"Slack refuses ~13,200), longest section "
                 f"{longest} characters (limit 3000); render from the DB {per * 1000:.1f} ms"
             )
         finally:
