@@ -60,11 +60,17 @@ class Chat(Protocol):
         self,
         channel: str,
         filename: str,
-        content: str,
+        content: str | bytes,
         title: str,
         comment: str,
         thread_ts: str | None = None,
     ) -> None: ...
     def message(self, channel: str, ts: str) -> dict[str, Any] | None: ...
+    def history(
+        self, channel: str, cursor: str | None = None, thread_ts: str | None = None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of a channel's history (or of a thread's replies) and the next cursor."""
+        ...
+
     def permalink(self, channel: str, ts: str) -> str: ...
     def open_view(self, trigger_id: str, view: dict[str, Any]) -> None: ...

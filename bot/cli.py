@@ -199,6 +199,12 @@ def _playbook_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _evidence_verify(args: argparse.Namespace) -> int:
+    from bot.evidence.verify import main as verify
+
+    return verify(args.file, args.previous)
+
+
 def _add_plugins(sub: argparse._SubParsersAction) -> None:
     """Subcommands other packages add (the sandbox, from `standins`), so the core imports none."""
     for ep in entry_points(group="warroom.cli"):
@@ -228,6 +234,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("-o", "--output", help="the YAML file to write (default: RUNBOOK-NAME.yaml)")
     p.add_argument("--name", help="the playbook's name (a prefix when the runbook has several)")
     p.set_defaults(fn=_playbook_import)
+    p = sub.add_parser("evidence", help="evidence archives: verify one")
+    esub = p.add_subparsers(dest="evidence_cmd", required=True)
+    p = esub.add_parser("verify", help="check an archive's manifest and, with --previous, chain")
+    p.add_argument("file", help="the archive, e.g. evidence-2026-11-22-001-01.zip")
+    p.add_argument("--previous", help="the export before it, to check the chain")
+    p.set_defaults(fn=_evidence_verify)
     _add_plugins(sub)
     args = parser.parse_args(argv)
     # A transcript-printing subcommand (the sandbox) asks for quiet text logs; the server logs

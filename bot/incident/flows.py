@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 
 from bot import messages
 from bot.chat import ChatError, Metadata, mark
+from bot.evidence import flows as evidence
 from bot.incident import leases, service, timeline, visibility
 from bot.incident.cadence import next_update_due
 from bot.incident.leases import SetupLeases
@@ -345,6 +346,8 @@ def _announce_change(rt: Runtime, change: Change, level: Any, tz: Any) -> None:
         text, blocks = messages.resolution(inc, level, tz)
         rt.chat.post(ch, text, blocks)
         _mirror(rt, inc, text, blocks, "Resolution")
+        if inc.private:  # a breach's record is preserved as it stood at resolution
+            rt.submit(evidence.export, rt, inc.id, actor)
         return
     lines = {
         "status": f":arrows_counterclockwise: <@{actor}> changed the status: "

@@ -242,7 +242,7 @@ class SlackChat:
         self,
         channel: str,
         filename: str,
-        content: str,
+        content: str | bytes,
         title: str,
         comment: str,
         thread_ts: str | None = None,
@@ -302,6 +302,18 @@ class SlackChat:
             if m.get("ts") == ts:
                 return m
         return None
+
+    def history(
+        self, channel: str, cursor: str | None = None, thread_ts: str | None = None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        if thread_ts:
+            page = self._call(
+                "conversations_replies", channel=channel, ts=thread_ts, limit=200, cursor=cursor
+            )
+        else:
+            page = self._call("conversations_history", channel=channel, limit=200, cursor=cursor)
+        nxt = (page.get("response_metadata") or {}).get("next_cursor") or None
+        return list(page.get("messages", [])), nxt
 
     def permalink(self, channel: str, ts: str) -> str:
         return self._call("chat_getPermalink", channel=channel, message_ts=ts)["permalink"]
