@@ -115,6 +115,14 @@ def test_a_modal_opens_submits_and_reports_errors(page, url) -> None:
     dialog.wait_for()
     # The form takes the focus (the composer keeps it only when no form is open).
     playwright_api.expect(dialog.get_by_label("Title")).to_be_focused()
+    # Slack's client refuses an empty required field; the bot refuses a title saying nothing.
+    dialog.get_by_label("Title").fill("???")
+    dialog.get_by_label("Severity").select_option("P1")
+    dialog.get_by_role("button", name="Declare").click()
+    title = page.get_by_role("dialog").get_by_label("Title")
+    playwright_api.expect(title).to_have_attribute("aria-invalid", "true")
+    assert "Say what is broken" in page.get_by_role("dialog").inner_text()
+    assert page.get_by_role("dialog").get_by_label("Severity").input_value() == "P1"  # kept
     dialog.get_by_label("Title").fill("Orders <b>stuck</b> & late")
     dialog.get_by_label("Severity").select_option("P1")
     dialog.get_by_role("button", name="Declare").click()
@@ -210,3 +218,12 @@ def test_the_demo_plays_in_the_page(page, url, web, shots) -> None:  # noqa: F81
     assert page.get_by_role("navigation").get_by_role("link", name=re.compile("📄")).count()
     page.screenshot(path=shots / "sandbox-demo.png", full_page=True)
     assert page.problems == []
+
+
+def test_a_script_given_on_the_command_line_plays_when_the_page_is_first_seen(page, url, web):
+    # `warroom sandbox --web --script FILE` (and `--demo`) hand the lines over as `autoplay`.
+    web.autoplay, web.demo_pause = ["/incident declare P3 Autoplayed search slowness"], 0.05
+    page.goto(url)
+    page.get_by_text("Demo finished (1 step)").wait_for()
+    page.get_by_role("link", name=re.compile(r"# incident-.*autoplayed")).wait_for()
+    assert web.autoplay is None  # played once, not again on the next page view

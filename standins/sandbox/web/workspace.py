@@ -27,6 +27,7 @@ class WebSandbox:
         self.demo_path = demo if demo and demo.is_file() else None
         self.demo: dict[str, Any] | None = None  # {"line", "at", "of", "done"} while playing
         self.errors: dict[str, str] = {}  # the open form's field errors, from the bot
+        self.typed: dict[str, str] = {}  # what was typed in it, kept when the bot refused it
         self.replies: list[dict[str, Any]] = []  # slash commands' answers (only to their typer)
         self.demo_pause = 1.5  # seconds between the demo's lines, to read along
         self.autoplay: list[str] | None = None  # a script to play when the page is first seen
@@ -123,7 +124,7 @@ class WebSandbox:
         for vid, view in box.slack.views.items():
             if vid not in box.views_seen:
                 box.views_seen.add(vid)
-                box.open_view, self.errors = view, {}
+                box.open_view, self.errors, self.typed = view, {}, {}
             elif (box.open_view or {}).get("id") == vid and view.get("hash") != (
                 box.open_view or {}
             ).get("hash"):
@@ -152,8 +153,7 @@ class WebSandbox:
             ],
         }
 
-    @staticmethod
-    def _view(view: dict[str, Any] | None) -> dict[str, Any] | None:
+    def _view(self, view: dict[str, Any] | None) -> dict[str, Any] | None:
         if not view:
             return None
         blocks = []
@@ -171,7 +171,8 @@ class WebSandbox:
                         "hint": (b.get("hint") or {}).get("text", ""),
                         "multiline": bool(el.get("multiline")),
                         "options": [(o["value"], o["text"]["text"]) for o in el.get("options", [])],
-                        "value": el.get("initial_value")
+                        "value": self.typed.get(b["block_id"])
+                        or el.get("initial_value")
                         or (el.get("initial_option") or {}).get("value", ""),
                         "optional": bool(b.get("optional")),
                         "placeholder": (el.get("placeholder") or {}).get("text", ""),
@@ -224,14 +225,14 @@ class WebSandbox:
             values[b["block_id"]] = {el["action_id"]: state if "select" in el["type"] else v}
         r = box.driver.submit_view(box.user, view, values)
         body = r.json or {}
-        if body.get("response_action") == "errors":
-            self.errors = dict(body.get("errors") or {})
+        if body.get("response_action") == "errors":  # shown by the fields, typed text kept
+            self.errors, self.typed = dict(body.get("errors") or {}), fields
         else:
-            self.errors, box.open_view = {}, None
+            self.errors, self.typed, box.open_view = {}, {}, None
         box.settle_and_show()
 
     def close_view(self) -> None:
-        self.box.open_view, self.errors = None, {}
+        self.box.open_view, self.errors, self.typed = None, {}, {}
 
     def react(self, channel: str, ts: str, name: str) -> None:
         if name == "pin":
