@@ -28,6 +28,7 @@ HELP = escape("""*Warroom* — `/incident <command>`
 • `rollback deployment/<name> [--to-revision N]` · `restart <kind>/<name>`
   · `scale deployment/<name> <n>` · `kill-queries <target> --older-than 5m` — after approval
 • `postmortem` — compile the post-mortem draft from the timeline (posted as a file)
+• `private` — move the incident into a closed room (a security breach) · `public` — lead only
 • `evidence` — export the room's history, timeline and audit as an archive with a SHA-256 manifest
 • `set <root_cause|impact|resolution|lessons> <text>` — post-mortem fields
 • `action add <text> [@owner] [due:YYYY-MM-DD]` · `action done <n>` · `action list`

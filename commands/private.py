@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.incident import ops, visibility
+from bot.errors import UserError
+from bot.incident import going_private, ops, visibility
 from bot.runtime import Runtime
-from commands.base import Reply, Request
+from commands.base import Reply, Request, ok
 
 Handler = Callable[[Runtime, Request, str], Reply]
 
@@ -29,3 +30,31 @@ def need_to_know(handler: Handler) -> Handler:
         return handler(rt, req, value)
 
     return checked
+
+
+def private(rt: Runtime, req: Request, args: str) -> Reply:
+    """`/incident private`: move a public incident into a closed room."""
+    inc = ops.find_in_war_room(rt, req.channel_id)
+    if inc.private:
+        raise UserError(f"{inc.number} is already private.")
+    going_private.mark(rt, inc.id, True)
+    return ok(
+        f":lock: Making *{inc.number}* private: a closed room is being opened for its reporter, "
+        "lead, roles and the security responders; this room gets a pointer and is archived, and "
+        "the incidents channel's posts about it are rewritten.",
+        lambda: rt.submit(going_private.make_private, rt, inc.id, req.user_id),
+    )
+
+
+def public(rt: Runtime, req: Request, args: str) -> Reply:
+    """`/incident public`: the lead makes a private incident visible again (its room stays)."""
+    inc = ops.find_in_war_room(rt, req.channel_id)
+    if not inc.private:
+        raise UserError(f"{inc.number} is not private.")
+    if inc.lead_id != req.user_id:
+        none = " (nobody has taken the lead yet: `/incident lead @you`)" if not inc.lead_id else ""
+        raise UserError(f"Only the incident lead may make it public again{none}.")
+    going_private.make_public(rt, inc.id, req.user_id)
+    return ok(
+        f"{inc.number} is public again: lists and the console show it; this is on the timeline."
+    )
