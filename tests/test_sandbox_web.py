@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
+import tests.test_console_a11y as a11y
 from bot.slack.server import BackgroundServer
 from standins.sandbox.web import WebSandbox, build, open_sandbox
 from tests.test_console_browser import browser, playwright_api, shots  # noqa: F401
@@ -53,6 +54,39 @@ def messages(page):
     return page.locator("ol.messages > li")
 
 
+# Every element with its own text: its colour and the first opaque background behind it.
+COLOURS_JS = """() => {
+  const opaque = c => c && c !== "transparent" && !/rgba\\(.*,\\s*0\\)$/.test(c);
+  const out = [];
+  for (const el of document.querySelectorAll("body *")) {
+    const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+    if (!own || !el.offsetParent && getComputedStyle(el).position !== "fixed") continue;
+    let bg = null;
+    for (let e = el; e && !bg; e = e.parentElement) {
+      const c = getComputedStyle(e).backgroundColor;
+      if (opaque(c)) bg = c;
+    }
+    out.push([getComputedStyle(el).color, bg || "rgb(255, 255, 255)", el.textContent.trim()]);
+  }
+  return out;
+}"""
+
+
+def low_contrast(page) -> list[tuple[str, float]]:
+    """Text below WCAG AA (4.5:1) as the browser draws it."""
+
+    def hex_of(css: str) -> str:
+        r, g, b = (int(float(x)) for x in re.findall(r"[\d.]+", css)[:3])
+        return f"#{r:02x}{g:02x}{b:02x}"
+
+    found = []
+    for fg, bg, text in page.evaluate(COLOURS_JS):
+        ratio = a11y.contrast(hex_of(fg), hex_of(bg))
+        if ratio < 4.5:
+            found.append((text[:40], round(ratio, 2)))
+    return found
+
+
 def act_as(page, name: str) -> None:
     page.get_by_label("You are").select_option(label=name)
     page.get_by_role("button", name="Switch").click()
@@ -84,6 +118,7 @@ def test_declare_lead_run_and_approve_as_someone_else(page, url, web, shots) -> 
     # The diagnostic's output, read from the demo cluster, arrives (live, without a reload).
     page.locator("ol.messages pre.code", has_text="checkout").first.wait_for()
     page.screenshot(path=shots / "sandbox-approved.png", full_page=True)
+    assert low_contrast(page) == []
     assert page.problems == []
     # What the browser showed is what the stand-in holds: the approval went over the wire.
     room_id = web.box.slack.channel_by_name(room.first.inner_text().strip("# \n"))["id"]
@@ -123,6 +158,7 @@ def test_a_modal_opens_submits_and_reports_errors(page, url) -> None:
     playwright_api.expect(title).to_have_attribute("aria-invalid", "true")
     assert "Say what is broken" in page.get_by_role("dialog").inner_text()
     assert page.get_by_role("dialog").get_by_label("Severity").input_value() == "P1"  # kept
+    assert low_contrast(page) == []
     dialog.get_by_label("Title").fill("Orders <b>stuck</b> & late")
     dialog.get_by_label("Severity").select_option("P1")
     dialog.get_by_role("button", name="Declare").click()
@@ -156,6 +192,7 @@ def test_pins_reactions_files_and_the_keyboard(page, url, web, shots) -> None:  
     page.get_by_role("heading", name="Post-mortem: Checkout API returns 500s").wait_for()
     assert "Checkout API returns 500s" in page.content()
     page.screenshot(path=shots / "sandbox-file.png", full_page=True)
+    assert low_contrast(page) == []
     page.go_back()
 
     # The keyboard alone: the composer has the focus, Enter sends; Tab reaches every control.
@@ -217,6 +254,7 @@ def test_the_demo_plays_in_the_page(page, url, web, shots) -> None:  # noqa: F81
     assert any("Approved by @bob" in t for t in shown)
     assert page.get_by_role("navigation").get_by_role("link", name=re.compile("📄")).count()
     page.screenshot(path=shots / "sandbox-demo.png", full_page=True)
+    assert low_contrast(page) == []
     assert page.problems == []
 
 
