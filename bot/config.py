@@ -85,6 +85,10 @@ class EscalationStep(BaseModel):
 
     after_minutes: Annotated[float, Field(ge=0)] = 0  # after the response time ran out
     notify: list[str] = []
+    # Page through the page outbox too: a paging target's name, or true for the incident's
+    # service's on-call (paging.default when it has none). With page and no notify, the step
+    # pages instead of inviting the responders.
+    page: str | bool = False
 
     @field_validator("notify")
     @classmethod
@@ -306,7 +310,10 @@ class Policy(BaseModel):
             responders=tuple(s.responders),
             mirror_updates=s.mirror_updates,
             escalation=tuple(
-                (timedelta(minutes=e.after_minutes), tuple(e.notify or s.responders))
+                (
+                    timedelta(minutes=e.after_minutes),
+                    tuple(e.notify or ([] if e.page else s.responders)),
+                )
                 for e in (s.escalation or [EscalationStep()])
             ),
         )

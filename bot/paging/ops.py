@@ -6,6 +6,7 @@ the sending starts after the commit, off the request's thread.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from sqlalchemy import event
@@ -18,9 +19,12 @@ from bot.models import Incident
 from bot.paging import service
 from bot.paging.models import Page
 from bot.paging.outbox import kick
+from bot.paging.policy import PagingPolicy
 from bot.runtime import Runtime
 
+log = logging.getLogger(__name__)
 MAX_MESSAGE = 500
+ESCALATION = -1  # escalation level n pages as step -1 - n
 NOT_A_WAR_ROOM = "Page from the incident's war room: `/incident page <service or team> [message]`."
 
 
@@ -82,3 +86,34 @@ def page_on_request(rt: Runtime, channel_id: str, target: str, message: str, act
 def pages(rt: Runtime, incident_id: int) -> list[Page]:
     with rt.db.read() as s:
         return service.pages_of(s, incident_id)
+
+
+def escalation_target(policy: PagingPolicy, page: str | bool, service: str | None) -> str | None:
+    """The target an escalation step's `page:` names: itself, or for `true` the service's."""
+    if page is True:
+        return policy.target_for(service)
+    return page or None
+
+
+def escalate(rt: Runtime, incident_id: int, step: int, page: str | bool) -> str:
+    """An escalation step that pages: queue it once (however often the timer is re-fired after
+    a crash or a lapsed claim: the step is the row's key) and send it; what to say in Slack."""
+    with rt.db.session() as s:
+        inc = s.get(Incident, incident_id)
+        if inc is None or inc.is_resolved or inc.lead_id:
+            return ""
+        target = escalation_target(rt.policy.paging, page, getattr(inc, "service", None))
+        if target is None:
+            return "Could not page: the incident's service has no paging target."
+        summary = _summary(inc, f"escalation level {step + 1}: nobody has taken the lead")
+        try:
+            # Steps below 0 are the escalation's own: declaration pages step 0, asks count up.
+            added = service.page(
+                s, rt.policy.paging, inc, target, summary, None, rt.now(), ESCALATION - step
+            )
+        except UserError as e:
+            log.error("escalation of incident %s could not page: %s", incident_id, e)
+            return f"Could not page {target}: not a paging target of the policy."
+        if added:
+            _send_after_commit(s, rt)
+    return f"Paging {target} on-call."

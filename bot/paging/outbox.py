@@ -25,7 +25,7 @@ from bot.paging.base import OnCall, PageError
 from bot.paging.jsm import JiraServiceManagement
 from bot.paging.models import Page
 from bot.paging.pagerduty import PagerDuty
-from bot.paging.policy import PagingPolicy
+from bot.paging.policy import PagingPolicy, escalation_problems
 from bot.paging.service import PRODUCTS
 from bot.redact import redact
 from bot.runtime import Runtime
@@ -282,7 +282,8 @@ class PageRunner:
             return 0
 
     def start(self) -> PageRunner:
-        for problem in self.rt.policy.paging.missing_keys():
+        problems = self.rt.policy.paging.missing_keys() + escalation_problems(self.rt.policy)
+        for problem in problems:
             log.error("paging is not ready: %s", problem)  # said at start, not at the first page
         self._thread = threading.Thread(target=self._loop, name="pages", daemon=True)
         self._thread.start()

@@ -6,9 +6,12 @@ Keys never live in the YAML: each target names the environment variable holding 
 from __future__ import annotations
 
 import os
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+if TYPE_CHECKING:
+    from bot.config import Policy
 
 DEFAULT_URLS = {
     "pagerduty": "https://events.pagerduty.com/v2/enqueue",
@@ -64,3 +67,13 @@ class PagingPolicy(BaseModel):
             for name, t in self.targets.items()
             if not t.key()
         ]
+
+
+def escalation_problems(policy: Policy) -> list[str]:
+    """Escalation steps naming a target paging does not know: said at start."""
+    out = []
+    for code, sev in policy.severities.items():
+        for n, e in enumerate(sev.escalation):
+            if isinstance(e.page, str) and e.page and e.page not in policy.paging.targets:
+                out.append(f"{code} escalation step {n + 1} pages '{e.page}': no such target")
+    return out

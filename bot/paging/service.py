@@ -25,9 +25,12 @@ def dedup_key(inc: Incident, target: str) -> str:
 
 def _add(s: Session, row: dict) -> bool:
     """Insert unless this (dedup_key, action, step) exists; True if this call added it."""
-    stmt = insert_for(s.get_bind())(Page).values(**row)
+    table = Page.__table__
+    stmt = insert_for(s.get_bind())(table).values(**row)
     stmt = stmt.on_conflict_do_nothing(index_elements=["dedup_key", "action", "step"])
-    return bool(s.execute(stmt).rowcount)
+    # RETURNING, not rowcount: an ORM-enabled INSERT on PostgreSQL answered -1 (true) even
+    # when the conflict inserted nothing, and the timeline said "Paging" twice.
+    return s.execute(stmt.returning(table.c.id)).first() is not None
 
 
 def page(

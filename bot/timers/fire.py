@@ -22,6 +22,7 @@ from bot.incident import timeline
 from bot.incident.cadence import next_update_due, update_cadence
 from bot.models import ActionItem, Incident, TimelineEvent, Timer
 from bot.mrkdwn import escape
+from bot.paging import ops as paging
 from bot.playbooks import checklist
 from bot.playbooks import flows as checklist_flows
 from bot.runtime import Runtime
@@ -166,6 +167,12 @@ def _act(
         if users:
             rt.chat.invite(ch, users)
         text, blocks = notices.escalation(inc, level, t.step, notify, late)
+        steps = rt.policy.severities[inc.severity].escalation
+        page = steps[t.step].page if t.step < len(steps) and not inc.private else False
+        if page:  # queued once per step, however often this timer is re-fired
+            paged = paging.escalate(rt, inc.id, t.step, page)
+            text += f" {paged}"
+            blocks[0]["text"]["text"] += f" {paged}"
         posts.post(ch, "escalation", text, blocks)
         return "posted", f"Escalated (level {t.step + 1}) to " + (", ".join(notify) or "@here")
     if t.kind in (plan.RESOLVE_WARNING, plan.RESOLVE_BREACH):
