@@ -52,15 +52,55 @@ def test_bad_configuration_stops_with_one_line(tmp_path, monkeypatch, capsys) ->
 
 
 def test_scripted_sandbox_plays_an_incident_end_to_end() -> None:
+    """The demo: a P1 for `checkout`, its outage checklist followed by pressing the checklist's
+    own buttons (done, run with bob's approval, skip with a reason, roll back), then resolved,
+    ending with the post-mortem and its Response section."""
     out = io.StringIO()
     play((ROOT / "examples" / "checkout-outage.txt").read_text().splitlines(), out)
     transcript = out.getvalue()
     assert "INCIDENT ALERT — P1" in transcript
+    assert "for service `checkout`, type `outage`" in transcript
     assert "You are in #incident-" in transcript
     assert "You lead this incident now" in transcript
-    assert "INCIDENT RESOLVED — P1" in transcript
-    assert "*pushpin* Error rate jumped at 14:02" in transcript
-    assert "CrashLoopBackOff" in transcript  # the demo cluster answered a diagnostic
-    assert 'deployment "checkout" successfully rolled out' in transcript
-    assert "Post-mortem v1 compiled" in transcript
+    # The checklist is pinned, and its buttons carry their step's number.
+    assert "Checklist — Service outage / API down" in transcript
+    assert re.search(r"\[\d+\] Run step 3   \[\d+\] Skip step 3", transcript)
+    # Every press found its button and every line was understood.
+    for refused in ("No button labelled", "No such number", "No form is open", "Sandbox:"):
+        assert refused not in transcript
     assert "Traceback" not in transcript
+    # Pods and logs run from the checklist, approved by bob; the demo cluster answered.
+    assert "“Check the service's pods”: Request #1 for `pods` is waiting" in transcript
+    assert "3 pod(s), 3 not ready" in transcript and "CrashLoopBackOff" in transcript
+    assert "“Check the service's logs”: Request #2 for `logs` is waiting" in transcript
+    assert "nil pointer dereference" in transcript
+    assert "Skipped “Check service health”" in transcript
+    # The rollback, from the checklist's resolution step, applied and rolled out.
+    assert "“Roll back if a recent deployment caused it”" in transcript
+    assert "rolled back to revision 2" in transcript
+    assert 'deployment "checkout" successfully rolled out' in transcript
+    # The checklist message is shown again as it changes, step by step.
+    assert "6 of 30 steps finished · 2 done · 3 run · 1 skipped" in transcript
+    assert "INCIDENT RESOLVED — P1" in transcript
+    assert "Post-mortem v1 compiled" in transcript
+    # The post-mortem file is shown, with the pinned message and the Response section.
+    assert "📎 postmortem-" in transcript
+    assert "Error rate jumped at 14:02, right after deploy 1.42 ([message]" in transcript
+    response = transcript.split("│ ## Response", 1)[1].split("│ ## ", 1)[0]
+    assert "Playbook `outage`: 2 of 30 steps done, 3 run, 1 skipped, 24 left open." in response
+    assert "[x] Acknowledge the incident in the monitoring system — done by @alice" in response
+    assert re.search(
+        r"\[x\] Check the service's pods \(`pods deployment/checkout -n shop`\) — run by @alice"
+        r".*request #1 succeeded",
+        response,
+    )
+    assert re.search(r"\[x\] Check the service's logs .* — run by @alice.*request #2 succeeded",
+                     response)  # fmt: skip
+    assert re.search(
+        r"\[-\] Check service health \(`health warroom`\) — skipped by @alice.*: "
+        r"The status page already shows checkout down",
+        response,
+    )
+    assert re.search(r"\[x\] Roll back if a recent deployment caused it .*request #3 succeeded",
+                     response)  # fmt: skip
+    assert "[ ] Check recent events of the workload" in response  # left open

@@ -13,6 +13,7 @@ Button = tuple[str, str, str, str, str]  # (channel, message ts, action_id, labe
 _CHANNEL = re.compile(r"<#([CG][A-Z0-9]+)(?:\|[^>]*)?>")
 _USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|([^>]*))?>")
+_STEP = re.compile(r"^(?::[a-z_]+: )?\*(\d+)\.\*")  # a checklist line: ":white_square: *3.* …"
 _SPECIAL = re.compile(r"<!([^|>^]+)(?:\^[^|>]*)?(?:\|([^>]*))?>")  # <!here>, <!subteam^S1|@x>
 
 
@@ -32,9 +33,12 @@ def message_lines(
     if not blocks:
         return [fmt(msg.get("text", ""))]
     out: list[str] = []
+    step = ""  # a checklist step's number: its buttons are named "Run step 3", "Skip step 3"
     for b in blocks:
         kind = b.get("type")
         if kind == "section":
+            found = _STEP.match((b.get("text") or {}).get("text", ""))
+            step = f" step {found.group(1)}" if found else ""
             if b.get("text"):
                 out.append(fmt(b["text"]["text"]))
             for f in b.get("fields", []):
@@ -47,22 +51,22 @@ def message_lines(
                         channel,
                         msg["ts"],
                         acc["action_id"],
-                        acc["text"]["text"],
+                        acc["text"]["text"] + step,
                         acc.get("value", ""),
                     )
                 )
-                out.append(f"  [{len(buttons)}] {acc['text']['text']}")
+                out.append(f"  [{len(buttons)}] {acc['text']['text']}{step}")
         elif kind == "context":
             out.append("  " + " ".join(fmt(e.get("text", "")) for e in b.get("elements", [])))
         elif kind == "actions":
             labels = []
             for e in b.get("elements", []):
                 if e.get("type") == "button":
-                    buttons.append(
-                        (channel, msg["ts"], e["action_id"], e["text"]["text"], e.get("value", ""))
-                    )
-                    labels.append(f"[{len(buttons)}] {e['text']['text']}")
+                    label = e["text"]["text"] + step
+                    buttons.append((channel, msg["ts"], e["action_id"], label, e.get("value", "")))
+                    labels.append(f"[{len(buttons)}] {label}")
             out.append("  " + "   ".join(labels))
+            step = ""
         elif kind == "header":
             out.append(fmt(b["text"]["text"]).upper())
     return out

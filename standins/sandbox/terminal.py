@@ -37,7 +37,8 @@ from standins.slack.driver import SlackDriver
 
 HELP = """Sandbox commands (anything else is posted as a message in the current channel):
   /incident …          the slash command, e.g. /incident declare P1 Checkout API returns 500s
-  /press N|label       press button [N], or the latest one so labelled (/press approve)
+  /press N|label       press button [N], or the latest one so labelled (/press approve,
+                       /press run step 3 on a checklist)
   /react N emoji       react to message #N (pushpin)
   /pin N               pin message #N         /go #channel     switch channel (/channels)
   /as NAME               act as alice, bob, carol or dan
@@ -102,6 +103,7 @@ class Sandbox:
         self.channel = "C0GENERAL"
         self.buttons: list[Button] = []
         self.seen: dict[str, int] = {}
+        self.edits: dict[tuple[str, str], str | None] = {}  # (channel, ts) -> last edit shown
         self.ephemerals_seen = 0
         self.views_seen: set[str] = set()
         self.open_view: dict[str, Any] | None = None
@@ -155,10 +157,18 @@ class Sandbox:
             msgs = self.slack.messages(cid)
             new = msgs[self.seen.get(cid, 0) :]
             self.seen[cid] = len(msgs)
-            if new:
+            # A message updated in place (the checklist after a click) is shown again.
+            edited = [
+                m for m in msgs if m not in new and self._edit_seen(cid, m) and m.get("edited")
+            ]
+            for m in new:
+                self._edit_seen(cid, m)
+            if new or edited:
                 self.say(
                     f"── #{self._cname(cid)} " + ("(you are here)" if cid == self.channel else "")
                 )
+                for m in edited:
+                    self._show_message(cid, m, msgs.index(m) + 1, " (edited)")
                 for m in new:
                     self._show_message(cid, m, msgs.index(m) + 1)
         for vid, view in self.slack.views.items():
@@ -168,12 +178,27 @@ class Sandbox:
                 for line in modal_lines(view):
                     self.say(line)
 
-    def _show_message(self, cid: str, m: dict[str, Any], n: int) -> None:
+    def _edit_seen(self, cid: str, m: dict[str, Any]) -> bool:
+        """Whether `m` was edited since it was last shown (and remember it as shown now)."""
+        stamp = (m.get("edited") or {}).get("ts")
+        key = (cid, m["ts"])
+        changed = self.edits.get(key) != stamp
+        self.edits[key] = stamp
+        return changed
+
+    def _show_message(self, cid: str, m: dict[str, Any], n: int, note: str = "") -> None:
         who = "warroom [APP]" if m.get("bot_id") else self._uname(m.get("user", ""))
         pin = " 📌" if m.get("pinned") else ""
-        self.say(f"#{n} {who}{pin}:")
+        self.say(f"#{n} {who}{pin}{note}:")
         for line in message_lines(m, self._fmt, self.buttons, cid):
             self.say("   " + line.replace("\n", "\n   "))
+        files = self.slack.files
+        for f in m.get("files") or []:
+            content = files.get(f["id"], {}).get("content", b"")
+            self.say(f"   📎 {f['name']}")
+            if f["name"].endswith((".md", ".txt")):  # text files (the post-mortem) are shown
+                for line in content.decode("utf-8", "replace").splitlines():
+                    self.say("   │ " + line)
 
     def _show_ephemeral(self, e: dict[str, Any]) -> None:
         self.say("(only visible to you)")
@@ -183,7 +208,7 @@ class Sandbox:
             self.buttons,
             e["channel"],
         ):
-            self.say("   " + line)
+            self.say("   " + line.replace("\n", "\n   "))
 
     # -- input
     def handle(self, line: str) -> bool:
@@ -262,7 +287,10 @@ class Sandbox:
         if which.isdigit():
             button = self.buttons[int(which) - 1]
         else:
-            matches = [b for b in self.buttons if b[3].lower().startswith(which.lower())]
+            # "run step 1" is step 1's Run, not step 12's: a whole label first, then a prefix
+            matches = [b for b in self.buttons if b[3].lower() == which.lower()] or [
+                b for b in self.buttons if b[3].lower().startswith(which.lower())
+            ]
             if not matches:
                 self.say(f"No button labelled {which!r} has been shown.")
                 return
