@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from bot.errors import UserError
 from bot.incident import going_private, ops, visibility
+from bot.playbooks import ops as checklist_ops
 from bot.runtime import Runtime
 from commands.base import Reply, Request, ok
 
@@ -27,6 +28,17 @@ def need_to_know(handler: Handler) -> Handler:
         if value.strip().isdigit():
             inc = ops.get(rt, int(value))
             visibility.check(rt, inc, req.user_id, f"No incident with id {value.strip()}.")
+        return handler(rt, req, value)
+
+    return checked
+
+
+def step_need_to_know(handler: Handler) -> Handler:
+    """A checklist button (its value a step's id): the reply a step that does not exist gets."""
+
+    def checked(rt: Runtime, req: Request, value: str) -> Reply:
+        inc, _ = checklist_ops.step_of(rt, value)
+        visibility.check(rt, inc, req.user_id, "That checklist step no longer exists.")
         return handler(rt, req, value)
 
     return checked

@@ -168,7 +168,8 @@ def _click(bot, action_id: str, value: str, user: str = OUTSIDER) -> str:
 
 def test_buttons_about_a_private_incident_answer_as_for_an_unknown_one(sec, private) -> None:
     inc = private
-    for action in ("join_war_room", "retry_setup", "snooze_15", "snooze_30", "stop_reminders"):
+    buttons = ("join_war_room", "retry_setup", "snooze_15", "snooze_30", "stop_reminders")
+    for action in (*buttons, "take_lead", "post_update"):
         real = _click(sec, action, str(inc.id)).replace(str(inc.id), "N")
         none = _click(sec, action, "987654").replace("987654", "N")
         assert real == none and "Leaked" not in real, action
@@ -214,3 +215,24 @@ def test_the_declare_form_has_a_private_checkbox_that_declares_privately(sec) ->
     assert inc.private and sec.slack.channel(inc.channel_id)["is_private"]
     for text in _outside_texts(sec.slack, inc.channel_id):
         assert "paste site" not in text and "Leaked" not in text
+
+
+def test_checklist_buttons_of_a_private_incident_answer_as_for_a_missing_step(sec) -> None:
+    from sqlalchemy import select
+
+    from bot.playbooks.models import ChecklistStep
+
+    sec.cmd(f"declare P1 --type security {TITLE}")
+    [inc] = incidents(sec.rt)
+    with sec.rt.db.read() as s:
+        steps = list(s.scalars(select(ChecklistStep).where(ChecklistStep.incident_id == inc.id)))
+    assert steps, "the security playbook's checklist"
+    sid = steps[0].id
+    for action in ("cl_done", "cl_undo", "cl_run", "cl_skip"):
+        real = _click(sec, f"{action}:{sid}", str(sid)).replace(str(sid), "N")
+        none = _click(sec, f"{action}:987654", "987654").replace("987654", "N")
+        assert real == none and "Leaked" not in real, action
+    with sec.rt.db.read() as s:
+        assert s.get(ChecklistStep, sid).status == "open"
+    [lead] = incidents(sec.rt)
+    assert lead.lead_id is None

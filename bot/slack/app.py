@@ -22,7 +22,7 @@ from bot.runtime import Runtime
 from commands import alerts, checklist, declare, reminders, roles, run, status, statuspage
 from commands.actions.playbooks import registry_check
 from commands.base import Reply, Request, control_character, strip_controls
-from commands.private import need_to_know, screen
+from commands.private import need_to_know, screen, step_need_to_know
 from commands.router import SUBCOMMANDS, dispatch, guarded
 
 log = logging.getLogger(__name__)
@@ -116,7 +116,7 @@ def build_app(rt: Runtime, signing_secret: str, token: str) -> App:
             value = (body.get("actions") or [{}])[0].get("value", "")
             _respond_later(rt, req, guarded(lambda: screen(rt, req) or handler(rt, req, value)))
 
-    button("take_lead", roles.take_lead)
+    button("take_lead", need_to_know(roles.take_lead))
     button("statuspage_publish", statuspage.publish)
     button("join_war_room", declare.join_war_room)
     button("retry_setup", declare.retry_setup)
@@ -134,10 +134,10 @@ def build_app(rt: Runtime, signing_secret: str, token: str) -> App:
     # One button per revision: action_ids must be unique within a message (`rollback_to:3`).
     button(re.compile(r"^rollback_to(:\d+)?$"), run.rollback_to)
     # The checklist's buttons carry the step (or phase and page) in the id and the value.
-    button(re.compile(r"^cl_done:\d+$"), checklist.done)
-    button(re.compile(r"^cl_undo:\d+$"), checklist.undo)
-    button(re.compile(r"^cl_run:\d+$"), checklist.run_step)
-    button(re.compile(r"^cl_skip:\d+$"), checklist.skip_open)
+    button(re.compile(r"^cl_done:\d+$"), step_need_to_know(checklist.done))
+    button(re.compile(r"^cl_undo:\d+$"), step_need_to_know(checklist.undo))
+    button(re.compile(r"^cl_run:\d+$"), step_need_to_know(checklist.run_step))
+    button(re.compile(r"^cl_skip:\d+$"), step_need_to_know(checklist.skip_open))
     button(re.compile(r"^cl_(show|page):[a-z_]+(:\d+)?$"), checklist.view_button)
     button("cl_use_type", checklist.use_type)
 
