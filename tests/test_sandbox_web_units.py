@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -13,7 +14,7 @@ from slack_sdk import WebClient
 
 from bot.slack.server import BackgroundServer
 from standins.sandbox.web import WebSandbox, build, open_sandbox
-from standins.sandbox.web.markup import Renderer
+from standins.sandbox.web.markup import EMOJI, Renderer
 
 NAMES = Renderer(lambda c: {"C1": "general"}.get(c, c), lambda u: {"U1": "alice"}.get(u, u))
 
@@ -40,6 +41,15 @@ def test_mrkdwn_becomes_escaped_html() -> None:
     assert html("```a <b> &amp; *c*```") == '<pre class="code">a &lt;b&gt; &amp; *c*</pre>'
     assert html(":fire: :no_such_emoji:") == "🔥 :no_such_emoji:"
     assert html("line\nnext") == "line<br>next"
+
+
+def test_every_shortcode_warroom_posts_is_shown_as_an_emoji() -> None:
+    root = Path(__file__).resolve().parents[1]
+    sources = [*root.glob("bot/**/*.py"), *root.glob("commands/*.py")]
+    used = {m for f in sources for m in re.findall(r":([a-z][a-z0-9_]+):", f.read_text())}
+    not_emoji = {"once", "regclass"}  # `:once:` in a key, PostgreSQL's `::regclass`
+    assert used - not_emoji, "the scan finds the shortcodes"
+    assert sorted(used - not_emoji - set(EMOJI)) == []
 
 
 def test_links_are_links_only_for_web_and_mail_addresses() -> None:

@@ -48,6 +48,8 @@ EMOJI = {
     "cloud": "☁️", "fire_engine": "🚒", "stethoscope": "🩺", "microscope": "🔬",
     "test_tube": "🧪", "broom": "🧹", "recycle": "♻️", "hourglass_done": "⌛",
     "siren": "🚨",
+    "arrow_forward": "▶️", "closed_lock_with_key": "🔐", "see_no_evil": "🙈",
+    "white_square": "⬜", "white_large_square": "⬜", "zzz": "💤", "black_square_button": "🔲",
 }
 # fmt: on
 

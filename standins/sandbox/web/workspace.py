@@ -86,6 +86,9 @@ class WebSandbox:
         msgs = [self._message(m, n) for n, m in enumerate(slack.messages(cid), 1)]
         ephemerals = [e for e in slack.ephemerals(channel_id=cid, user=box.user) if e.get("text")]
         ephemerals += [e for e in self.replies if (e["channel"], e["user"]) == (cid, box.user)]
+        # What only this person sees sits among the messages at its time, as in Slack.
+        timeline = msgs + [self._message(e, 0) | {"ephemeral": True, "ts": ""} for e in ephemerals]
+        timeline.sort(key=lambda m: float(m["at"] or 0))
         files = [
             {"id": fid, "name": f.get("title") or f.get("name") or fid}
             for fid, f in slack.files.items()
@@ -102,7 +105,7 @@ class WebSandbox:
             "topic": slack.channel(cid)["topic"],
             "messages": msgs,
             "pinned": [m for m in msgs if m["pinned"]],
-            "ephemerals": [self._message(e | {"ts": ""}, 0) for e in ephemerals[-5:]],
+            "timeline": timeline,
             "view": self._view(box.open_view),
             "errors": self.errors,
             "files": files,
@@ -135,6 +138,7 @@ class WebSandbox:
         return {
             "n": n,
             "ts": m.get("ts", ""),
+            "at": m.get("ts", ""),
             "who": "warroom" if bot else self.box._uname(m.get("user", "")),
             "bot": bot,
             "pinned": bool(m.get("pinned")),
@@ -199,7 +203,7 @@ class WebSandbox:
         r = box.driver.command(text.partition(" ")[2], user=box.user, channel=box.channel)
         body = r.json or {} if r.status == 200 else {"text": f"Slack got HTTP {r.status}."}
         if body.get("text") or body.get("blocks"):
-            reply = {"channel": box.channel, "user": box.user, "ts": ""}
+            reply = {"channel": box.channel, "user": box.user, "ts": f"{time.time():.6f}"}
             self.replies.append(reply | {k: body[k] for k in ("text", "blocks") if k in body})
         box.settle_and_show()
 
