@@ -16,12 +16,15 @@ HELP = escape("""*Warroom* — `/incident <command>`
 • `list [all]` — open incidents (with `all`, resolved ones too)
 • `stats [30d]` — counts, time to acknowledge and resolve, SLA breaches
 • `retry <number>` — finish a war room whose setup failed
+• `alerts` — unrouted alerts and suggestions waiting for Declare or Ignore
 • `help` — this text
 *In a war room*
 • `status <investigating|identified|mitigating|monitoring|resolved> [message]`
 • `update <message>` — post a status update (mirrored to the incidents channel for P0/P1)
 • `severity <P0-P3>` — change the severity (SEV1-SEV4 work too)
 • `lead @user` · `role comms|scribe @user`
+• `page <service or team> [message]` — page an on-call through PagerDuty or Jira Service Management
+• `statuspage` — post the status page draft here; *Publish* sends it
 • `note <text>` — add a line to the timeline
 • `remind <minutes>|off` — status-update reminder cadence for this incident
 • `run <action> [args]` — a diagnostic, after approval (`run help` lists them)

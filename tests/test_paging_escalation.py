@@ -121,3 +121,9 @@ def test_a_step_paging_an_unknown_target_is_said_at_start():
     p = _policy("http://127.0.0.1:9", [EscalationStep(page="nobody")])
     assert escalation_problems(p) == ["P2 escalation step 1 pages 'nobody': no such target"]
     assert escalation_problems(_policy("http://127.0.0.1:9", [EscalationStep(page=True)])) == []
+
+
+def test_help_lists_paging_the_status_page_and_alerts_escaped(bot):
+    text = bot.cmd("help").json["text"]
+    assert "`page &lt;service or team&gt; [message]`" in text
+    assert "`statuspage`" in text and "`alerts`" in text
