@@ -89,3 +89,10 @@ def test_alertmanager_nanosecond_times_and_zero_end_are_read():
     assert len(a.fingerprint) == 16  # none given: one from the labels
     with pytest.raises(BadPayload, match="at most 0"):
         Alertmanager().parse(doc, 0)
+
+
+def test_basic_auth_needs_a_username_and_only_basic_takes_one():
+    with pytest.raises(ValidationError, match="username"):
+        SourceAuth(kind="basic", secret="x")
+    with pytest.raises(ValidationError, match="username"):
+        SourceAuth(kind="bearer", secret="x", username="am")

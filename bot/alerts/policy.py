@@ -28,12 +28,16 @@ Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
 
 class SourceAuth(BaseModel):
     """bearer: `Authorization: Bearer <secret>` (Alertmanager's http_config, Grafana's
-    authorization header). hmac: hex HMAC-SHA256 of the raw body in `header` (Grafana's
-    `X-Grafana-Alerting-Signature`), over `<timestamp>:<body>` when `timestamp_header` is set."""
+    authorization header). basic: `Authorization: Basic` with `username` and the secret as
+    password (Alertmanager's http_config basic_auth, Grafana's basic authentication).
+    hmac: hex HMAC-SHA256 of the raw body in `header`, over `<timestamp>:<body>` when
+    `timestamp_header` is set, the timestamp in Unix seconds: what Grafana's contact point
+    sends with its HMAC signature set (header `X-Grafana-Alerting-Signature` by default)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal["bearer", "hmac"]
+    kind: Literal["bearer", "basic", "hmac"]
+    username: str = ""  # basic only
     secret_env: str = ""  # the environment variable holding the token or key (preferred)
     secret: str = Field("", repr=False)  # inline, for the sandbox and tests
     header: str = "X-Warroom-Signature"
@@ -47,6 +51,8 @@ class SourceAuth(BaseModel):
     def _has_secret(self) -> SourceAuth:
         if not self.secret_env and not self.secret:
             raise ValueError("give secret_env (an environment variable's name) or secret")
+        if (self.kind == "basic") != bool(self.username):
+            raise ValueError("username goes with kind basic, and basic needs one")
         return self
 
 
