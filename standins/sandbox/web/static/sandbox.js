@@ -1,4 +1,4 @@
-// The web sandbox's only script: ask the server every ~700 ms whether the channel changed and, if
+// The web sandbox's only script: ask the server every ~500 ms whether the channel changed and, if
 // so, swap in the server-rendered (autoescaped) channel and sidebar. Without it the page still
 // works; every form posts and the page reloads.
 (function () {
@@ -40,7 +40,7 @@
           if (follow) { toBottom(); }
           if (!hadModal) { focusModal(); }
         }
-        window.setTimeout(tick, 700);
+        window.setTimeout(tick, 500);
       })
       .catch(function () { window.setTimeout(tick, 2000); });
   }
@@ -53,5 +53,5 @@
   });
   toBottom();
   if (document.getElementById("modal")) { focusModal(); }
-  window.setTimeout(tick, 700);
+  window.setTimeout(tick, 500);
 })();
