@@ -43,7 +43,9 @@ class StepCheck(Protocol):
         ...
 
     def __call__(self, action: str, args: str) -> None:
-        """Raise ValueError (the parser's reason) when `args` (placeholders in) do not parse."""
+        """Raise ValueError (the parser's reason) when `args` (placeholders in) do not parse.
+        Shape only: never the current policy's limits or lists, which change while a playbook
+        stays (a step the policy refuses is shown "not runnable" on the checklist instead)."""
         ...
 
 

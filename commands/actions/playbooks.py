@@ -1,14 +1,20 @@
 """The registry's word on playbook steps: which actions exist, and whether a step's arguments
 parse with the action's own parser, placeholders filled with sample values (so a bad step
-fails when the playbook loads, not at 3 a.m.)."""
+fails when the playbook loads, not at 3 a.m.).
+
+This checks shape only. It parses against a neutral policy that allows whatever names the step
+gives (namespaces, targets) up to the widest limits, so a policy stricter than a playbook (at
+most 2 replicas, one namespace) never stops the playbook from loading: the checklist shows
+such a step as not runnable, with the policy's reason (bot/playbooks/flows.why_not)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from bot.config import KubernetesTarget, Policy, PostgresTarget, RedisTarget
 from bot.errors import UserError
 from bot.playbooks.library import fill
+from commands.actions.args import TARGET_NAME
 from commands.actions.registry import load
 
 SAMPLES: dict[str, str] = {
@@ -19,6 +25,7 @@ SAMPLES: dict[str, str] = {
     "redis": "sample-redis",
     "health": "sample-health",
 }
+WIDEST = {"scale_max_replicas": 1000, "log_tail_max": 10000}  # bot.config's upper bounds
 
 
 class RegistryCheck:
@@ -26,32 +33,48 @@ class RegistryCheck:
 
     def __init__(self, policy: Policy | None = None) -> None:
         self.registry = load()
-        self.policy = _with_samples(policy or Policy())
+        policy = policy or Policy()
+        # Only the policy's target names are kept (a step may name them); never its limits.
+        self.known = _names(policy)
+        # Scaling to 0 stays an opt-in per namespace: a step doing it elsewhere is refused.
+        self.to_zero = list(policy.scale_to_zero_namespaces)
 
     def actions(self) -> Mapping[str, str]:
         return {n: a.usage.replace("`", "") for n, a in self.registry.items()}
 
     def __call__(self, action: str, args: str) -> None:
+        filled = fill(args, SAMPLES)
         try:
-            self.registry[action].parse(fill(args, SAMPLES), self.policy)
+            self.registry[action].parse(filled, neutral(filled, self.known, self.to_zero))
         except UserError as e:
             raise ValueError(str(e).replace("`", "'")) from None
 
 
-def _with_samples(policy: Policy) -> Policy:
-    """The policy's own targets plus one sample of each kind, for the placeholders."""
+def _names(policy: Policy) -> list[str]:
     t = policy.targets
-    k8s = t.kubernetes or KubernetesTarget()
-    namespaces = [*k8s.namespaces, SAMPLES["namespace"]]
-    targets = t.model_copy(
+    k8s = t.kubernetes.namespaces if t.kubernetes else []
+    return [*k8s, *t.postgres, *t.redis, *t.http]
+
+
+def neutral(args: str, known: Sequence[str] = (), to_zero: Sequence[str] = ()) -> Policy:
+    """A policy under which only the shape of `args` can fail: every name the arguments give is
+    an allowed namespace and a known target of each kind, and the limits are the widest. Only
+    scaling to 0 stays where the policy opted in (`to_zero`)."""
+    words = {w for w in args.replace("=", " ").split() if TARGET_NAME.match(w)}
+    names = sorted({*words, *known, *SAMPLES.values()} - {""})
+    names = [n for n in names if TARGET_NAME.match(n)]
+    base = Policy()
+    targets = base.targets.model_copy(
         update={
-            "kubernetes": k8s.model_copy(update={"namespaces": namespaces}),
-            "postgres": {**t.postgres, SAMPLES["postgres"]: PostgresTarget(dsn="postgresql://s")},
-            "redis": {**t.redis, SAMPLES["redis"]: RedisTarget(url="redis://s")},
-            "http": {**t.http, SAMPLES["health"]: "http://sample.invalid/health"},
+            "kubernetes": KubernetesTarget(namespaces=names),
+            "postgres": {n: PostgresTarget(dsn="postgresql://sample") for n in names},
+            "redis": {n: RedisTarget(url="redis://sample") for n in names},
+            "http": {n: "http://sample.invalid/health" for n in names},
         }
     )
-    return policy.model_copy(update={"targets": targets})
+    return base.model_copy(
+        update={"targets": targets, "scale_to_zero_namespaces": list(to_zero), **WIDEST}
+    )
 
 
 def registry_check(policy: Policy | None = None) -> RegistryCheck:
