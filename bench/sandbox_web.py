@@ -1,7 +1,7 @@
 """Benchmark: how soon the web sandbox shows what someone else did, in Debian's Chromium.
 
 The page (as alice, in a war room) is left alone; each sample, dan runs `/incident update …`
-through the real signed wire in another thread, and the clock runs from the moment the bot's
+through the real signed wire, and the clock runs from the moment the bot's
 answer is stored in the Slack stand-in until Chromium shows it (the page polls `/live` every
 0.5 s and swaps in the server-rendered channel). Also how long the page takes to load (goto).
 Not a test; figures depend on the machine.
