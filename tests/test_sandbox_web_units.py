@@ -127,3 +127,22 @@ def test_views_opened_pushed_and_updated_by_the_app_are_the_open_form(web) -> No
 
 def _text(t: str) -> dict[str, str]:
     return {"type": "plain_text", "text": t}
+
+
+def test_uploaded_files_are_shown_escaped_and_binaries_downloaded(client, web) -> None:
+    slack = WebClient(token="xoxb-sandbox", base_url=web.box.slack.api_url + "/")
+    log = 'level=error msg="<script>alert(1)</script>"\n'
+    text_id = slack.files_upload_v2(channel="C0GENERAL", content=log, filename="app.log")["file"]
+    zip_id = slack.files_upload_v2(
+        channel="C0GENERAL", content=b"PK\x03\x04\x00\xff", filename="evidence.zip"
+    )["file"]
+    page = client.get(f"/files/{text_id['id']}")
+    assert page.status_code == 200 and "<script>" not in page.text
+    assert "level=error msg=&#34;&lt;script&gt;alert(1)&lt;/script&gt;&#34;" in page.text
+    assert client.get(f"/files/{text_id['id']}/raw").text == log
+    page = client.get(f"/files/{zip_id['id']}")
+    assert "A binary file of 6 bytes" in page.text
+    raw = client.get(f"/files/{zip_id['id']}/raw")
+    assert raw.content == b"PK\x03\x04\x00\xff"
+    assert raw.headers["content-disposition"] == 'attachment; filename="evidence.zip"'
+    assert client.get("/files/F_NONE").status_code == 404

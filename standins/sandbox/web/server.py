@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hmac
 import io
+import re
 import secrets
 from pathlib import Path
 from typing import Any
@@ -135,16 +136,25 @@ def build(web: WebSandbox) -> Starlette:
             return secure(PlainTextResponse("No such file.", 404))
         text = _text(f.get("content"))
         name = f.get("name") or fid
-        markdown = name.endswith(".md") or (f.get("title") or "").lower().startswith("post-mortem")
-        html = Markup(_MD.render(text)) if markdown else None
-        body = render("file.html", f=f, fid=fid, name=name, text=text, html=html)
+        markdown = name.endswith(".md")
+        html = Markup(_MD.render(text)) if markdown and text is not None else None
+        size = len(f.get("content") or b"")
+        body = render("file.html", f=f, fid=fid, name=name, text=text, html=html, size=size)
         return secure(HTMLResponse(body))
 
     async def raw(request: Request) -> Response:
-        f = web.box.slack.files.get(request.path_params["file_id"])
+        fid = request.path_params["file_id"]
+        f = web.box.slack.files.get(fid)
         if f is None:
             return secure(PlainTextResponse("No such file.", 404))
-        return secure(PlainTextResponse(_text(f.get("content"))))
+        text = _text(f.get("content"))
+        if text is not None:
+            return secure(PlainTextResponse(text))
+        name = re.sub(r"[^A-Za-z0-9._-]", "_", f.get("name") or fid)
+        headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+        return secure(
+            Response(f["content"], media_type="application/octet-stream", headers=headers)
+        )
 
     return Starlette(
         routes=[
@@ -158,8 +168,15 @@ def build(web: WebSandbox) -> Starlette:
     )
 
 
-def _text(body: Any) -> str:
-    return body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body or "")
+def _text(body: Any) -> str | None:
+    """A file's content as text, or None for a binary file (an evidence archive)."""
+    if not isinstance(body, bytes):
+        return str(body or "")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return None if "\x00" in text else text
 
 
 def open_sandbox(latency_ms: int = 0, demo: Path | None = DEMO) -> WebSandbox:
