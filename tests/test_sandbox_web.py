@@ -112,6 +112,8 @@ def test_declare_lead_run_and_approve_as_someone_else(page, url, web, shots) -> 
     # The requester may not approve: switch to bob and press Approve as him.
     act_as(page, "bob")
     assert page.get_by_label("You are").input_value() == "U0BOB"
+    say(page, "I can look at it")  # bob was not invited: Slack asks him to join first
+    messages(page).filter(has_text="press Join channel").last.wait_for()
     messages(page).get_by_role("button", name="Approve").last.click()
     result = messages(page).filter(has_text="Approved by @bob").last
     result.wait_for()
@@ -119,6 +121,9 @@ def test_declare_lead_run_and_approve_as_someone_else(page, url, web, shots) -> 
     page.locator("ol.messages pre.code", has_text="checkout").first.wait_for()
     page.screenshot(path=shots / "sandbox-approved.png", full_page=True)
     assert low_contrast(page) == []
+    page.get_by_role("button", name="Join channel").click()
+    say(page, "I can look at it")
+    assert "bob" in messages(page).filter(has_text="I can look at it").last.inner_text()
     assert page.problems == []
     # What the browser showed is what the stand-in holds: the approval went over the wire.
     room_id = web.box.slack.channel_by_name(room.first.inner_text().strip("# \n"))["id"]

@@ -196,6 +196,9 @@ class WebSandbox:
     def say(self, channel: str, text: str) -> None:
         box = self.box
         box.channel = channel or box.channel
+        if not text.startswith("/") and box.user not in box.slack.channel(box.channel)["members"]:
+            self._reply(f"You are not in #{box._cname(box.channel)}: press Join channel.")
+            return
         if not text.startswith("/incident"):
             box.handle(" ".join(text.split("\n")) if text.startswith("/") else text)
             return
@@ -203,9 +206,14 @@ class WebSandbox:
         r = box.driver.command(text.partition(" ")[2], user=box.user, channel=box.channel)
         body = r.json or {} if r.status == 200 else {"text": f"Slack got HTTP {r.status}."}
         if body.get("text") or body.get("blocks"):
-            reply = {"channel": box.channel, "user": box.user, "ts": f"{time.time():.6f}"}
-            self.replies.append(reply | {k: body[k] for k in ("text", "blocks") if k in body})
+            self._reply(body.get("text", ""), body.get("blocks"))
         box.settle_and_show()
+
+    def _reply(self, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
+        """Something only the person who typed sees, like Slack's answers to a command."""
+        box = self.box
+        reply = {"channel": box.channel, "user": box.user, "ts": f"{time.time():.6f}"}
+        self.replies.append(reply | {"text": text, "blocks": blocks or []})
 
     def press(self, channel: str, ts: str, action: str, value: str) -> None:
         box = self.box
