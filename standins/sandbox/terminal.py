@@ -24,6 +24,7 @@ from bot.config import (
     Targets,
 )
 from bot.migrate import upgrade
+from bot.paging.outbox import PageRunner
 from bot.slack.app import build_app
 from bot.slack.server import BackgroundServer, build_asgi
 from bot.targets import Targets as TargetClients
@@ -31,6 +32,7 @@ from bot.timers.runner import TimerRunner
 from bot.wiring import build_runtime
 from standins.kubernetes.api import K8sStandIn
 from standins.kubernetes.demo import load_demo
+from standins.sandbox.outside import Outside
 from standins.sandbox.render import Button, message_lines, modal_lines, mrkdwn
 from standins.slack.api import SlackStandIn
 from standins.slack.driver import SlackDriver
@@ -42,6 +44,7 @@ HELP = """Sandbox commands (anything else is posted as a message in the current 
   /react N emoji       react to message #N (pushpin)
   /pin N               pin message #N         /go #channel     switch channel (/channels)
   /as NAME               act as alice, bob, carol or dan
+  /outside               what the PagerDuty and Statuspage stand-ins received
   /submit key=value …    submit the open form, e.g. /submit title="Orders stuck" severity=P1
   /show                  show the current channel again   /help   /quit"""
 
@@ -75,7 +78,10 @@ class Sandbox:
         # A demo cluster (namespace `shop`, a crash-looping `checkout`) for diagnostics.
         self.k8s = K8sStandIn().start()
         load_demo(self.k8s)
+        # PagerDuty and Statuspage stand-ins: declaring a P1 for checkout pages and drafts.
+        self.outside = Outside()
         policy = policy or Policy(
+            **self.outside.policy(),
             targets=Targets(
                 kubernetes=KubernetesTarget(host=self.k8s.url, namespaces=["shop"]),
                 # The demo's database and cache: set these to point pg-*/redis-* at real ones.
@@ -99,6 +105,7 @@ class Sandbox:
         self.driver = SlackDriver(self.server.url + "/slack/events", secret, standin=self.slack)
         self.driver.forward_events_to_bot()
         self.timers = TimerRunner(self.rt).start()
+        self.pages = PageRunner(self.rt, tick_seconds=0.5).start()
         self.user = "U0ALICE"
         self.channel = "C0GENERAL"
         self.buttons: list[Button] = []
@@ -269,6 +276,10 @@ class Sandbox:
                     self.say(f"You are {rest.strip().lower()}.")
             elif cmd == "/submit":
                 self._submit(rest)
+            elif cmd == "/outside":
+                self.rt.wait_idle(10)
+                for out_line in self.outside.lines():
+                    self.say(out_line)
             elif cmd == "/show":
                 self.seen[self.channel] = 0
             elif cmd.startswith("/"):
@@ -332,11 +343,13 @@ class Sandbox:
 
     def close(self) -> None:
         self.timers.stop()
+        self.pages.stop()
         self.slack.event_sink = None
         self.server.stop()
         self.rt.shutdown()
         self.slack.stop()
         self.k8s.stop()
+        self.outside.stop()
         self.dir.cleanup()
 
 
