@@ -164,6 +164,9 @@ def test_a_modal_opens_submits_and_reports_errors(page, url) -> None:
     assert "Say what is broken" in page.get_by_role("dialog").inner_text()
     assert page.get_by_role("dialog").get_by_label("Severity").input_value() == "P1"  # kept
     assert low_contrast(page) == []
+    for _ in range(12):  # the keyboard stays in the form
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.closest('#modal') !== null")
     dialog.get_by_label("Title").fill("Orders <b>stuck</b> & late")
     dialog.get_by_label("Severity").select_option("P1")
     dialog.get_by_role("button", name="Declare").click()

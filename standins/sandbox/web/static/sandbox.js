@@ -45,10 +45,23 @@
       .catch(function () { window.setTimeout(tick, 2000); });
   }
 
+  // An open form keeps the keyboard: Escape closes it, Tab cycles through its fields.
   document.addEventListener("keydown", function (e) {
-    if (e.key === "Escape" && document.getElementById("modal")) {
-      var close = document.querySelector("#modal button[formaction]");
+    var modal = document.getElementById("modal");
+    if (!modal) { return; }
+    if (e.key === "Escape") {
+      var close = modal.querySelector("button[formaction]");
       if (close) { close.click(); }
+    } else if (e.key === "Tab") {
+      var stops = modal.querySelectorAll("input:not([type=hidden]), textarea, select, button");
+      var first = stops[0], last = stops[stops.length - 1];
+      if (!modal.contains(document.activeElement)) {
+        e.preventDefault(); first.focus();
+      } else if (e.shiftKey && document.activeElement === first) {
+        e.preventDefault(); last.focus();
+      } else if (!e.shiftKey && document.activeElement === last) {
+        e.preventDefault(); first.focus();
+      }
     }
   });
   toBottom();
