@@ -41,7 +41,8 @@ def offer(
         channel_id=inc.channel_id,
     )
     stmt = stmt.on_conflict_do_nothing(index_elements=["incident_id", "status", "kind"])
-    if not s.execute(stmt).rowcount:
+    # RETURNING, not rowcount: PostgreSQL's answered -1 (true) when the conflict inserted nothing.
+    if s.execute(stmt.returning(StatusPost.id)).first() is None:
         return False
     timeline.record(
         s,
