@@ -41,6 +41,10 @@ def test_mrkdwn_becomes_escaped_html() -> None:
     assert html("```a <b> &amp; *c*```") == '<pre class="code">a &lt;b&gt; &amp; *c*</pre>'
     assert html(":fire: :no_such_emoji:") == "🔥 :no_such_emoji:"
     assert html("line\nnext") == "line<br>next"
+    assert html("said:\n&gt; it is <@U1>\nok") == (
+        'said:<blockquote>it is <span class="mention">@alice</span></blockquote>ok'
+    )
+    assert html("a &gt; b") == "a &gt; b"
 
 
 def test_every_shortcode_warroom_posts_is_shown_as_an_emoji() -> None:

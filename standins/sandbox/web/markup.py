@@ -103,7 +103,7 @@ class Renderer:
         for pattern, tag in _STYLES:
             html = pattern.sub(rf"<{tag}>\1</{tag}>", html)
         html = _SHORTCODE.sub(lambda m: EMOJI.get(m.group(1), m.group(0)), html)
-        html = html.replace("\n", "<br>")
+        html = _lines(html)
         return _HOLE.sub(lambda m: holes[int(m.group(1))], html)
 
     def _token(self, body: str) -> str:
@@ -127,3 +127,14 @@ class Renderer:
                 f"{escape(label or url)}</a>"
             )
         return str(escape(unescape("<" + body + ">")))
+
+
+def _lines(html: str) -> str:
+    """Line breaks as <br>; lines starting with `>` as a quote, as Slack shows them."""
+    parts: list[str] = []
+    for line in html.split("\n"):
+        quote = line.startswith("&gt;")
+        if parts and not quote and not parts[-1].endswith("</blockquote>"):
+            parts.append("<br>")
+        parts.append(f"<blockquote>{line[4:].lstrip()}</blockquote>" if quote else line)
+    return "".join(parts)
