@@ -92,6 +92,16 @@ def done(s: Session, inc: Incident, number: int, actor: str, now: datetime) -> C
         )
     if item.state == "done":
         raise IncidentError(f"Action item {number} is already done.")
+    close(s, inc, item, actor, now)
+    shown = f"Action item {number} done: {escape(item.text)}"
+    # `after` says what became of it: the checklist ticks the playbook step it came from.
+    return Change(inc, "action_item", before="open", after="done", text=shown, actor=actor)
+
+
+def close(
+    s: Session, inc: Incident, item: ActionItem, actor: str, now: datetime, via: str = ""
+) -> None:
+    """Mark it done (`via`: what did it, e.g. its checklist step ticked), on the timeline."""
     item.state, item.done_at, item.done_by = "done", now, actor
     timeline.record(
         s,
@@ -99,11 +109,24 @@ def done(s: Session, inc: Incident, number: int, actor: str, now: datetime) -> C
         "action_item",
         at=now,
         actor=actor,
-        text=f"Action item {number} done: {item.text}",
-        data={"number": number},
+        text=f"Action item {item.number} done: {item.text}{via}",
+        data={"number": item.number},
     )
-    shown = f"Action item {number} done: {escape(item.text)}"
-    return Change(inc, "action_item", text=shown, actor=actor)
+
+
+def reopen(
+    s: Session, inc: Incident, item: ActionItem, actor: str, now: datetime, via: str = ""
+) -> None:
+    item.state, item.done_at, item.done_by = "open", None, None
+    timeline.record(
+        s,
+        inc,
+        "action_item",
+        at=now,
+        actor=actor,
+        text=f"Action item {item.number} open again: {item.text}{via}",
+        data={"number": item.number},
+    )
 
 
 def listing(s: Session, inc: Incident) -> list[ActionItem]:

@@ -303,6 +303,8 @@ def apply_change(rt: Runtime, change: Change, response_url: str | None = None) -
         if change.kind == "role" and change.after:
             rt.chat.invite(inc.channel_id, [change.after])
             visibility.record_members(rt, inc.channel_id, [change.after])
+        if change.kind in ("resolved", "action_item") and inc.type:
+            checklist.refresh(rt, inc.id)  # post-incident steps became, or follow, action items
     except ChatError as e:
         _tell(
             rt,

@@ -187,7 +187,48 @@ def _move(
         text=text,
         data={"playbook": st.playbook, "step": st.step_id, "status": to},
     )
+    _follow_item(s, inc, st, to, actor, now)
     return Outcome(st, True)
+
+
+def _follow_item(
+    s: Session, inc: Incident, st: ChecklistStep, to: str, actor: str, now: datetime
+) -> None:
+    """A post-incident step's action item follows it: done when ticked, open when un-ticked."""
+    item = s.get(ActionItem, st.action_item_id) if st.action_item_id else None
+    if item is None:
+        return
+    via = f" (checklist step “{st.title}”)"
+    if to == "done" and item.state != "done":
+        action_items.close(s, inc, item, actor, now, via)
+    elif to == "open" and item.state == "done":
+        action_items.reopen(s, inc, item, actor, now, via)
+
+
+def _tick_for_items(s: Session, inc: Incident) -> None:
+    """`/incident action done N`: the playbook step it came from is ticked, by the same person."""
+    rows = s.execute(
+        select(ChecklistStep, ActionItem)
+        .join(ActionItem, ActionItem.id == ChecklistStep.action_item_id)
+        .where(
+            ChecklistStep.incident_id == inc.id,
+            ChecklistStep.status == "open",
+            ActionItem.state == "done",
+        )
+    ).all()
+    for st, item in rows:
+        st.status, st.by_id, st.at = "done", item.done_by, item.done_at
+        timeline.record(
+            s,
+            inc,
+            "checklist",
+            at=item.done_at,
+            actor=item.done_by,
+            text=f"Checklist: done “{st.title}” (action item {item.number} done)",
+            data={"playbook": st.playbook, "step": st.step_id, "status": "done"},
+        )
+    if rows:
+        view(s, inc.id).version += 1
 
 
 def tick(s: Session, inc: Incident, step_id: int, actor: str, now: datetime) -> Outcome:
@@ -264,7 +305,10 @@ def open_in_window(s: Session, inc: Incident) -> list[ChecklistStep]:
 
 def after_change(s: Session, rt: Any, change: Change, now: datetime) -> None:
     """At resolution, the playbook's post-incident steps become action items (once each), owned
-    by the lead (the reporter when there is none), due `due_hours` after resolution."""
+    by the lead (the reporter when there is none), due `due_hours` after resolution. An action
+    item marked done ticks its step."""
+    if change.kind == "action_item" and change.after == "done":
+        _tick_for_items(s, change.incident)
     if change.kind != "resolved":
         return
     inc = change.incident
