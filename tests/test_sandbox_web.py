@@ -273,3 +273,19 @@ def test_a_script_given_on_the_command_line_plays_when_the_page_is_first_seen(pa
     page.get_by_text("Demo finished (1 step)").wait_for()
     page.get_by_role("link", name=re.compile(r"# incident-.*autoplayed")).wait_for()
     assert web.autoplay is None  # played once, not again on the next page view
+
+
+def test_a_diagnostic_run_from_the_checklist_is_approved_by_someone_else(page, url) -> None:
+    page.goto(url)
+    say(page, "/incident declare P1 checkout: Checkout API returns 500s")
+    page.get_by_role("link", name=re.compile(r"# incident-")).first.click()
+    page.get_by_role("button", name="Use the outage playbook").click()
+    checklist = messages(page).filter(has=page.get_by_role("button", name="Run")).first
+    checklist.get_by_role("button", name="Run").first.click()
+    request = messages(page).filter(has=page.get_by_role("button", name="Approve")).last
+    request.wait_for()
+    act_as(page, "carol")
+    messages(page).get_by_role("button", name="Approve").last.click()
+    messages(page).filter(has_text="Approved by @carol").last.wait_for()
+    page.locator("ol.messages pre.code").first.wait_for()  # its output, in the thread
+    assert page.problems == []
