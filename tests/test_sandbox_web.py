@@ -199,6 +199,7 @@ def test_pins_reactions_files_and_the_keyboard(page, url, web, shots) -> None:  
     files.first.click()
     page.get_by_role("heading", name="Post-mortem: Checkout API returns 500s").wait_for()
     assert "Checkout API returns 500s" in page.content()
+    assert page.locator("article.markdown table").count() >= 1  # the SLA table, as a table
     page.screenshot(path=shots / "sandbox-file.png", full_page=True)
     assert low_contrast(page) == []
     page.go_back()

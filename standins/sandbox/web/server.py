@@ -36,7 +36,7 @@ CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
-_MD = MarkdownIt("commonmark", {"html": False, "linkify": False})  # raw HTML is shown as text
+_MD = MarkdownIt("commonmark", {"html": False}).enable("table")  # raw HTML shown as text
 
 
 def environment(web: WebSandbox) -> Environment:
