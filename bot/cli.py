@@ -159,12 +159,16 @@ def _stats(args: argparse.Namespace) -> int:
 
 def _check_playbooks(rt: Any) -> None:
     """A bad team playbook stops the start with its file and line, not a surprise at 3 a.m."""
+    from bot.catalog.policy import unknown_playbook
     from bot.playbooks.library import PlaybookError
 
     try:
         names = rt.playbooks.reload()
     except PlaybookError as e:
         raise ConfigError(f"playbooks: {e}") from None
+    unknown = unknown_playbook(getattr(getattr(rt, "policy", None), "services", None) or {}, names)
+    if unknown:
+        raise ConfigError(unknown)  # a service's default playbook, mistyped or not loaded
     log.info("playbooks: %s", ", ".join(names))
 
 

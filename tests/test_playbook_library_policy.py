@@ -63,3 +63,47 @@ def test_a_namespace_or_target_the_policy_does_not_list_loads_and_is_refused_at_
     ]:
         with pytest.raises(ValueError):
             check(action, args)
+
+
+def test_serve_refuses_a_service_default_playbook_the_library_lacks(tmp_path) -> None:
+    from types import SimpleNamespace
+
+    from bot.cli import _check_playbooks  # what `warroom serve` runs before it listens
+    from bot.config import ConfigError, load_policy
+
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("services:\n  checkout:\n    playbooks: [outage, outgae]\n")
+    rt = SimpleNamespace(playbooks=Library(check=registry_check()), policy=load_policy(str(policy)))
+    with pytest.raises(ConfigError) as e:
+        _check_playbooks(rt)
+    assert str(e.value) == (
+        "services.checkout.playbooks: no playbook 'outgae' "
+        "(known: data, database, memory, outage, performance, security)"
+    )
+    policy.write_text("services:\n  checkout:\n    playbooks: [outage]\n")
+    _check_playbooks(SimpleNamespace(playbooks=rt.playbooks, policy=load_policy(str(policy))))
+
+
+def test_a_service_with_one_default_playbook_has_it_suggested_first() -> None:
+    lib = Library()
+    assert lib.suggest("pods OOMKilled in a crashloop", []) == "memory"
+    assert lib.suggest("pods OOMKilled in a crashloop", ["outage"]) == "outage"
+    # Several defaults: the title chooses among all, ties and no match go to the defaults.
+    assert lib.suggest("pods OOMKilled in a crashloop", ["outage", "database"]) == "memory"
+    assert lib.suggest("something odd", ["database", "outage"]) == "database"
+    assert lib.suggest("pods OOMKilled", ["no-such"]) == "memory"
+
+
+def test_declaring_for_the_service_without_a_type_suggests_its_playbook(db_url, standin) -> None:
+    from tests.helpers import incidents
+    from tests.test_checklist_types import blocks_text as text_of
+
+    for bot in make_bot(db_url, standin, policy_for()):
+        bot.cmd("declare P1 checkout: pods OOMKilled in a crashloop")
+        [inc] = incidents(bot.rt)
+        assert (inc.service, inc.type) == ("checkout", None)
+        [sugg] = [
+            m for m in bot.slack.messages(inc.channel_id) if "cl_use_type" in str(m.get("blocks"))
+        ]
+        assert "Use the outage playbook" in text_of(sugg)  # checkout's one default
+        assert "`memory`" in text_of(sugg)  # the others are offered too

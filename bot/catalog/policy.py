@@ -156,3 +156,15 @@ def _check(services: dict[str, Service], info: ValidationInfo) -> dict[str, Serv
 
 # The one field bot.config.Policy adds: `services: Services = {}` after `targets`.
 Services = Annotated[dict[str, Service], AfterValidator(_check)]
+
+
+def unknown_playbook(services: dict[str, Service], known: list[str]) -> str | None:
+    """The first service default naming no loaded playbook, as one line; None when all do."""
+    for name, svc in services.items():
+        for p in svc.playbooks:
+            if p not in known:
+                return (
+                    f"services.{name}.playbooks: no playbook '{p}' "
+                    f"(known: {', '.join(sorted(known))})"
+                )
+    return None

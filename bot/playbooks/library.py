@@ -201,8 +201,12 @@ class Library:
         return [pbs[n] for n in sorted(pbs)]
 
     def suggest(self, title: str, service_playbooks: Sequence[str] = ()) -> str | None:
-        """The playbook whose keywords best match the title; ties and no match: the service's."""
+        """A service's one default playbook; else the playbook whose keywords best match the
+        title, ties and no match going to the service's defaults (in their order)."""
         pbs = self._current()
+        defaults = [n for n in service_playbooks if n in pbs]
+        if len(service_playbooks) == 1 and defaults:
+            return defaults[0]  # the team said what this service's incidents are
         words = _words(title)
         text = " ".join(re.findall(r"[a-z0-9]+", title.lower()))
         best, best_score = None, 0
