@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.models import ActionItem
-from tests.helpers import events
+from tests.helpers import events, incidents
 from tests.test_checklist import declare, press, steps
 from tests.test_checklist import the_checklist as checklist_of
 from tests.test_checklist_after import clock, ids, tbot  # noqa: F401 (fixtures)
@@ -30,7 +30,9 @@ def test_ticking_a_post_incident_step_closes_its_action_item_and_undo_opens_it(t
     assert steps(tbot, inc)["outage/confirm-restored"].action_item_id == item.id
     # The pinned checklist was updated at resolution: the steps name their action items.
     press(tbot, inc, "cl_show:post_incident")
-    assert "_Action item #" in str(checklist_of(tbot, inc)["blocks"])
+    assert f"_Action item {item.number} (`/incident action done {item.number}`)_" in str(
+        checklist_of(tbot, inc)["blocks"]
+    )
 
     press(tbot, inc, f"cl_done:{sid['confirm-restored']}", "U0DAN")
     item = items(tbot, inc)["Confirm full service restoration"]
@@ -53,12 +55,26 @@ def test_ticking_a_post_incident_step_closes_its_action_item_and_undo_opens_it(t
 
 
 def test_marking_the_action_item_done_ticks_its_step_and_updates_the_checklist(tbot) -> None:  # noqa: F811
-    inc = declare(tbot)
+    # Another incident's action item first, so ids and per-incident numbers differ.
+    tbot.cmd("declare P3 Search results stale")
+    [other] = incidents(tbot.rt)
+    tbot.cmd("action add Reindex nightly", channel=other.channel_id)
+    tbot.cmd("declare P1 checkout: Checkout API returns 500s --type outage")
+    inc = next(i for i in incidents(tbot.rt) if i.id != other.id)
     tbot.cmd("resolve Rolled back", channel=inc.channel_id)
     tbot.settle()
     item = items(tbot, inc)["Create the detailed incident timeline"]
-    before = checklist_of(tbot, inc)["text"]
-    assert "0 of 30 steps finished" in before
+    assert (item.number, item.id) == (4, 5)
+    before = checklist_of(tbot, inc)
+    assert "0 of 30 steps finished" in before["text"]
+    # The checklist names the item by the number `/incident action done` takes.
+    press(tbot, inc, "cl_show:post_incident")
+    [line] = [
+        b["text"]["text"]
+        for b in checklist_of(tbot, inc)["blocks"]
+        if "Create the detailed incident timeline" in b.get("text", {}).get("text", "")
+    ]
+    assert line.endswith("_Action item 4 (`/incident action done 4`)_")
 
     tbot.cmd(f"action done {item.number}", channel=inc.channel_id, user="U0CAROL")
     tbot.settle()

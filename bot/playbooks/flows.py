@@ -15,7 +15,7 @@ from bot.catalog.war_room import service_of
 from bot.chat import ChatError, mark
 from bot.errors import UserError
 from bot.incident import service, timeline
-from bot.models import Incident
+from bot.models import ActionItem, Incident
 from bot.playbooks import checklist, messages
 from bot.playbooks.model import Playbook
 from bot.playbooks.models import Checklist, ChecklistStep
@@ -82,11 +82,19 @@ def render(rt: Runtime, incident_id: int) -> tuple[Incident, Checklist, str, mes
         inc = service.by_id(s, incident_id)
         cl = s.get(Checklist, incident_id) or Checklist(incident_id=incident_id, pages={})
         every = checklist.steps(s, incident_id)
+        items = {
+            i: n
+            for i, n in s.execute(
+                select(ActionItem.id, ActionItem.number).where(
+                    ActionItem.incident_id == incident_id
+                )
+            )
+        }
     rows = checklist.current(every, inc.type)
     others = [st for st in every if st.playbook != inc.type]
     pb = rt.playbooks.get(inc.type) if inc.type else None
     text, blocks = messages.render(
-        inc, pb, rows, others, cl, why_not(rt, inc), rt.policy.tz, rt.now()
+        inc, pb, rows, others, cl, why_not(rt, inc), rt.policy.tz, rt.now(), items
     )
     return inc, cl, text, blocks
 

@@ -8,7 +8,7 @@ MAX_BLOCKS; `render` checks it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, tzinfo
 from typing import Any
 
@@ -73,7 +73,10 @@ def progress(rows: Sequence[ChecklistStep]) -> str:
     )
 
 
-def step_line(st: ChecklistStep, n: int, why: str | None, tz: tzinfo) -> str:
+def step_line(
+    st: ChecklistStep, n: int, why: str | None, tz: tzinfo, item: int | None = None
+) -> str:
+    """`item`: the number of the action item the step became (what `action done N` takes)."""
     lines = [f"{ICON[st.status]} *{n}.* {escape(_cut(st.title, 200))}"]
     if st.action:
         lines.append(f"`{escape(_cut(f'{st.action} {st.args}'.strip(), 300))}`")
@@ -84,8 +87,8 @@ def step_line(st: ChecklistStep, n: int, why: str | None, tz: tzinfo) -> str:
     if st.due_hours and st.status == "open":
         due = f"{st.due_hours:g} h"
         lines.append(
-            f"_Action item #{st.action_item_id}_"
-            if st.action_item_id
+            f"_Action item {item} (`/incident action done {item}`)_"
+            if st.action_item_id and item
             else f"_Becomes an action item, due {due} after resolution_"
         )
     when = st.at.astimezone(tz).strftime("%H:%M") if st.at else ""
@@ -101,8 +104,10 @@ def step_line(st: ChecklistStep, n: int, why: str | None, tz: tzinfo) -> str:
     return "\n".join(lines)
 
 
-def _step_blocks(st: ChecklistStep, n: int, why: str | None, tz: tzinfo) -> Blocks:
-    text = step_line(st, n, why, tz)
+def _step_blocks(
+    st: ChecklistStep, n: int, why: str | None, tz: tzinfo, item: int | None = None
+) -> Blocks:
+    text = step_line(st, n, why, tz, item)
     if st.status != "open":
         return [section(text, button("Undo", f"cl_undo:{st.id}", str(st.id)))]
     runnable = st.action is not None and why is None
@@ -124,12 +129,13 @@ def render(
     why_not: WhyNot,
     tz: tzinfo,
     now: datetime,
+    items: Mapping[int, int] | None = None,  # action item id -> its number on the incident
 ) -> tuple[str, Blocks]:
     """`rows`: the current type's steps in order; `others`: steps of earlier types. Long step
     texts list fewer steps a page, so the whole message stays under Slack's text budget."""
     whys = {st.id: why_not(st) for st in rows}
     for size in (PAGE, 3, 2, 1):
-        blocks = _blocks(inc, pb, rows, others, cl, whys, tz, now, size)
+        blocks = _blocks(inc, pb, rows, others, cl, whys, tz, now, size, items or {})
         if _chars(blocks) <= MAX_CHARS:
             break
     for b in blocks:
@@ -160,6 +166,7 @@ def _blocks(
     tz: tzinfo,
     now: datetime,
     size: int,  # steps a page
+    items: Mapping[int, int],
 ) -> Blocks:
     name = pb.title if pb else (inc.type or "")
     head = (
@@ -194,7 +201,8 @@ def _blocks(
         pages = max(1, -(-len(steps) // size))
         page = min(int((cl.pages or {}).get(p, 0)), pages - 1)
         for st in steps[page * size : (page + 1) * size]:
-            blocks += _step_blocks(st, number[st.id], whys.get(st.id), tz)
+            item = items.get(st.action_item_id) if st.action_item_id else None
+            blocks += _step_blocks(st, number[st.id], whys.get(st.id), tz, item)
         if pages > 1:
             nav = []
             if page > 0:
