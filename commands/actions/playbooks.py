@@ -33,11 +33,8 @@ class RegistryCheck:
 
     def __init__(self, policy: Policy | None = None) -> None:
         self.registry = load()
-        policy = policy or Policy()
-        # Only the policy's target names are kept (a step may name them); never its limits.
-        self.known = _names(policy)
-        # Scaling to 0 stays an opt-in per namespace: a step doing it elsewhere is refused.
-        self.to_zero = list(policy.scale_to_zero_namespaces)
+        # Nothing of the policy counts but this: scaling to 0 stays an opt-in per namespace.
+        self.to_zero = list((policy or Policy()).scale_to_zero_namespaces)
 
     def actions(self) -> Mapping[str, str]:
         return {n: a.usage.replace("`", "") for n, a in self.registry.items()}
@@ -45,24 +42,17 @@ class RegistryCheck:
     def __call__(self, action: str, args: str) -> None:
         filled = fill(args, SAMPLES)
         try:
-            self.registry[action].parse(filled, neutral(filled, self.known, self.to_zero))
+            self.registry[action].parse(filled, neutral(filled, self.to_zero))
         except UserError as e:
             raise ValueError(str(e).replace("`", "'")) from None
 
 
-def _names(policy: Policy) -> list[str]:
-    t = policy.targets
-    k8s = t.kubernetes.namespaces if t.kubernetes else []
-    return [*k8s, *t.postgres, *t.redis, *t.http]
-
-
-def neutral(args: str, known: Sequence[str] = (), to_zero: Sequence[str] = ()) -> Policy:
+def neutral(args: str, to_zero: Sequence[str] = ()) -> Policy:
     """A policy under which only the shape of `args` can fail: every name the arguments give is
     an allowed namespace and a known target of each kind, and the limits are the widest. Only
     scaling to 0 stays where the policy opted in (`to_zero`)."""
     words = {w for w in args.replace("=", " ").split() if TARGET_NAME.match(w)}
-    names = sorted({*words, *known, *SAMPLES.values()} - {""})
-    names = [n for n in names if TARGET_NAME.match(n)]
+    names = sorted(words | {n for n in SAMPLES.values() if TARGET_NAME.match(n)})
     base = Policy()
     targets = base.targets.model_copy(
         update={
