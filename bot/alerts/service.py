@@ -40,27 +40,30 @@ def group_key(route: AlertRoute, labels: dict[str, str]) -> tuple[str, dict[str,
     return hashlib.sha256(raw.encode()).hexdigest(), values
 
 
-def _group(s: Session, route: str, key: str, labels: dict[str, str], now: datetime) -> AlertGroup:
-    """The group's row, created if new, locked until commit: deliveries of one group queue here.
-
-    A known group (every delivery but the first) costs one round trip: the locking SELECT."""
+def _group(
+    s: Session, route: str, key: str, labels: dict[str, str], now: datetime
+) -> tuple[AlertGroup, int | None]:
+    """The group's row, created if new, locked until commit (deliveries of one group queue
+    here), and its open incident. A known group costs one round trip: the locking SELECT."""
     pick = (
-        select(AlertGroup)
+        select(AlertGroup, Incident.status)
+        .outerjoin(Incident, Incident.id == AlertGroup.incident_id)
         .where(AlertGroup.route == route, AlertGroup.key == key)
-        .with_for_update()
+        .with_for_update(of=AlertGroup)
         .execution_options(populate_existing=True)
     )
-    g = s.scalar(pick)
-    if g is None:
+    row = s.execute(pick).first()
+    if row is None:
         table = AlertGroup.__table__
         s.execute(
             insert_for(s.get_bind())(table)
             .values(route=route, key=key, labels=labels, state="", created_at=now)
             .on_conflict_do_nothing(index_elements=[table.c.route, table.c.key])
         )
-        g = s.scalar(pick)
-    assert g is not None
-    return g
+        row = s.execute(pick).first()
+    assert row is not None
+    g, status = row
+    return g, g.incident_id if status is not None and status != "resolved" else None
 
 
 def _ident(fingerprint: str, status: str, starts_at: datetime) -> tuple[str, str, datetime]:
@@ -74,38 +77,39 @@ def _insert_many(
     route: str | None,
     group_id: int | None,
     now: datetime,
+    incident_id: int | None = None,
 ) -> tuple[list[tuple[int, IncomingAlert]], int]:
-    """Store a delivery's alerts of one group in one statement (one round trip, whatever the
-    count); the new ones with their ids, and how many were already stored (or repeated)."""
+    """Store a delivery's alerts of one group in one round trip, whatever the count (an
+    executemany that SQLAlchemy sends as one multi-row INSERT … RETURNING, its statement
+    compiled once and cached); the new ones with their ids, and how many were already stored."""
     unique: dict[tuple[str, str, datetime], IncomingAlert] = {}
     for a in alerts:
         unique.setdefault(_ident(a.fingerprint, a.status, a.starts_at), a)
     table = Alert.__table__
     rows = s.execute(
         insert_for(s.get_bind())(table)
-        .values(
-            [
-                {
-                    "source": source,
-                    "fingerprint": a.fingerprint,
-                    "status": a.status,
-                    "starts_at": a.starts_at,
-                    "ends_at": a.ends_at,
-                    "labels": a.labels,
-                    "annotations": a.annotations,
-                    "generator_url": a.generator_url,
-                    "source_group_key": a.source_group_key,
-                    "route": route,
-                    "group_id": group_id,
-                    "received_at": now,
-                }
-                for a in unique.values()
-            ]
-        )
         .on_conflict_do_nothing(
             index_elements=[table.c.source, table.c.fingerprint, table.c.status, table.c.starts_at]
         )
-        .returning(table.c.id, table.c.fingerprint, table.c.status, table.c.starts_at)
+        .returning(table.c.id, table.c.fingerprint, table.c.status, table.c.starts_at),
+        [
+            {
+                "source": source,
+                "fingerprint": a.fingerprint,
+                "status": a.status,
+                "starts_at": a.starts_at,
+                "ends_at": a.ends_at,
+                "labels": a.labels,
+                "annotations": a.annotations,
+                "generator_url": a.generator_url,
+                "source_group_key": a.source_group_key,
+                "route": route,
+                "group_id": group_id,
+                "incident_id": incident_id,
+                "received_at": now,
+            }
+            for a in unique.values()
+        ],
     ).all()
     # RETURNING gives no order for a multi-row INSERT: match the rows back by their key.
     new = sorted((int(r.id), unique[_ident(r.fingerprint, r.status, r.starts_at)]) for r in rows)
@@ -130,21 +134,24 @@ def store(
         out.new, out.unrouted, out.duplicates = len(new), len(new), dup
     # Lock groups in one order everywhere, so two deliveries never wait on each other in a circle.
     for (name, key), (route, values, items) in sorted(grouped.items(), key=lambda kv: kv[0]):
-        g = _group(s, name, key, values, now)
-        new, dup = _insert_many(s, source, items, name, g.id, now)
+        g, incident = _group(s, name, key, values, now)
+        # With the group's incident open, the alerts are stored already on it.
+        new, dup = _insert_many(s, source, items, name, g.id, now, incident)
         out.duplicates += dup
         out.new += len(new)
         if new:
-            _route_group(s, source, g, route, new, now, out)
+            _route_group(s, source, g, incident, route, new, now, out)
         elif g.state == "declaring" and g.claim_until is not None and g.claim_until <= now:
-            _redeclare(s, g, route, now, out)
+            _redeclare(s, g, incident, route, now, out)
     return out
 
 
-def _redeclare(s: Session, g: AlertGroup, route: AlertRoute, now: datetime, out: Stored) -> None:
+def _redeclare(
+    s: Session, g: AlertGroup, incident: int | None, route: AlertRoute, now: datetime, out: Stored
+) -> None:
     """A declaration that failed (or whose process died) is tried again by the next delivery,
     even a repeat that brings nothing new: otherwise dedupe would keep the group silent."""
-    if route.action != "declare" or _open_incident(s, g) is not None:
+    if route.action != "declare" or incident is not None:
         return
     latest = s.scalar(
         select(Alert.id)
@@ -156,30 +163,24 @@ def _redeclare(s: Session, g: AlertGroup, route: AlertRoute, now: datetime, out:
         out.to_declare.append((g.id, route.name, latest))
 
 
-def _open_incident(s: Session, g: AlertGroup) -> int | None:
-    if g.incident_id is None:
-        return None
-    state = s.scalar(select(Incident.status).where(Incident.id == g.incident_id))
-    return g.incident_id if state is not None and state != "resolved" else None
-
-
 def _route_group(
     s: Session,
     source: str,
     g: AlertGroup,
+    incident: int | None,
     route: AlertRoute,
     new: list[tuple[int, IncomingAlert]],
     now: datetime,
     out: Stored,
 ) -> None:
     firing = [aid for aid, a in new if a.status == "firing"]
-    incident = _open_incident(s, g)
     if incident is not None:
         known = {aid: (source, a) for aid, a in new}
         attach(s, incident, [aid for aid, _ in new], now, known)
         out.attached.setdefault(incident, []).extend(aid for aid, _ in new)
         if firing:
-            g.all_resolved_at = None
+            if g.all_resolved_at is not None:  # no UPDATE of the group for every delivery
+                g.all_resolved_at = None
         elif all_resolved(s, incident) and g.all_resolved_at is None:
             g.all_resolved_at = now
             timeline.record(
@@ -235,11 +236,12 @@ def attach(
 ) -> None:
     """Put alerts on the incident and its timeline, one event each, in this transaction.
 
-    known: the alerts as just stored (id -> source, alert), so they are not read back."""
+    known: the alerts as just stored on the incident (id -> source, alert), so they are
+    neither updated nor read back."""
     if not alert_ids:
         return
-    s.execute(update(Alert).where(Alert.id.in_(alert_ids)).values(incident_id=incident_id))
     if known is None:
+        s.execute(update(Alert).where(Alert.id.in_(alert_ids)).values(incident_id=incident_id))
         rows = s.scalars(select(Alert).where(Alert.id.in_(alert_ids)).order_by(Alert.id))
         known = {a.id: (a.source, a) for a in rows}  # type: ignore[misc]
     for aid in sorted(alert_ids):
