@@ -6,6 +6,7 @@ Flows call the chat port; each step's result is stored so a retry resumes where 
 from __future__ import annotations
 
 import logging
+import time
 from concurrent.futures import Future
 from datetime import timedelta
 from typing import Any
@@ -14,6 +15,7 @@ from sqlalchemy import select, update
 
 from bot import messages
 from bot.chat import ChatError, Metadata, mark
+from bot.errors import DatabaseUnreachable
 from bot.evidence import flows as evidence
 from bot.incident import leases, service, timeline, visibility
 from bot.incident.cadence import next_update_due
@@ -30,6 +32,8 @@ log = logging.getLogger(__name__)
 # Slack call for minutes), so one whose process died is free again within SETUP_LEASE, and the
 # next process's timer loop resumes it (resume_lapsed).
 SETUP_LEASE = timedelta(seconds=90)
+# Pauses between tries of a setup cut by a database outage: about a minute, within the lease.
+DB_RETRY_PAUSES = (0.5, 1, 2, 4, 8, 15, 15, 15)
 LEASES = SetupLeases(SETUP_LEASE, renew=timedelta(seconds=15))
 MAX_NAME_SUFFIX = 5
 # Setup's posts carry {"incident": id, "step": …} under this event type: a resumed setup finds
@@ -57,14 +61,25 @@ def open_war_room(rt: Runtime, incident_id: int, response_url: str | None = None
             return False  # ready already, or another worker is on it
         inc = service.by_id(s, incident_id)
     with LEASES.held(rt, incident_id):
-        try:
-            if resumed:
-                _find_landed(rt, inc)
-            _setup(rt, inc)
-            return True
-        except ChatError as e:
-            _setup_failed(rt, inc, e, response_url)
-            return False
+        for pause in (*DB_RETRY_PAUSES, None):
+            try:
+                if resumed:
+                    _find_landed(rt, inc)
+                _setup(rt, inc)
+                return True
+            except ChatError as e:
+                _setup_failed(rt, inc, e, response_url)
+                return False
+            except DatabaseUnreachable:
+                # The database went away mid-setup (a restart): this process is alive and holds
+                # the lease, so it finishes the room itself once the database is back, looking
+                # up what landed meanwhile, instead of leaving it half made until the lease lapses.
+                if pause is None:
+                    raise
+                log.warning("database unreachable during setup of %s; retrying", incident_id)
+                resumed = True
+                time.sleep(pause)
+    return False
 
 
 def resume_unfinished(rt: Runtime) -> list[int]:
