@@ -95,3 +95,10 @@ def test_the_check_sees_a_broken_example(tmp_path):
     path.write_text(uncommented(text))
     with pytest.raises(ConfigError, match="namespace 'shoop'"):
         load_policy(str(path))
+
+
+def test_every_policy_key_is_documented_in_the_example():
+    """A new Policy field shows up here until policy.example.yaml says what it does."""
+    text = uncommented(EXAMPLE.read_text())
+    written = set(re.findall(r"^([a-z_]+):", text, re.M))
+    assert set(Policy.model_fields) - written == set()
