@@ -3,8 +3,9 @@
 HTTP hooks, while someone types `/incident list` twice a second. The Slack stand-in enforces
 Slack's rate tiers in real time.
 
-Prints incidents opened (20 expected: every route declares), alerts on timelines, lost and
-doubled alerts, webhook latency, slash-command acknowledgement latency, CPU and memory. CPU and
+Prints incidents opened (20 expected: every route declares a P1), services paged through the
+PagerDuty stand-in (each once), alerts on timelines, lost and doubled alerts, war-room alert
+posts (coalesced), webhook latency, slash-command acknowledgement latency, CPU and memory. CPU and
 memory are the whole process's: the bot, the Slack stand-in and the load generator together.
 
     .venv/bin/python bench/alert_storm.py                      # SQLite
@@ -31,12 +32,15 @@ from sqlalchemy import func, select
 sys.path.insert(0, str(Path(__file__).parent))
 from common import database, machine, pct
 
+from bot.alerts import digest
 from bot.alerts.models import Alert
 from bot.config import Policy, Settings
 from bot.models import Incident, TimelineEvent
+from bot.paging.policy import PagingPolicy, PagingTarget
 from bot.slack.app import build_app
 from bot.slack.server import BackgroundServer, build_asgi
 from bot.wiring import build_runtime
+from standins.pagerduty.api import PagerDutyStandIn
 from standins.slack.api import RateLimits, SlackStandIn
 from standins.slack.driver import SlackDriver
 
@@ -46,18 +50,25 @@ HOOK_TOKEN = "bench-alertmanager-token"
 PG_ADMIN = os.environ.get(
     "WARROOM_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
-POLICY = {
-    "sources": {"alertmanager": {"kind": "bearer", "secret": HOOK_TOKEN}},
-    "routes": [
-        {
-            "name": "storm",
-            "match_re": {"alertname": "Storm.*"},
-            "action": "declare",
-            "severity": "P2",
-            "group_by": ["alertname", "service"],
-        }
-    ],
-}
+PD_KEY = "R0UTINGKEYBENCHR0UTINGKEYBENCH32"
+
+
+def alerts_policy(groups: int) -> dict:
+    """One route per service (each a P1 for its catalog service, which pages its on-call)."""
+    return {
+        "sources": {"alertmanager": {"kind": "bearer", "secret": HOOK_TOKEN}},
+        "routes": [
+            {
+                "name": f"storm{g:02d}",
+                "match": {"service": f"svc{g:02d}"},
+                "service": f"svc{g:02d}",
+                "action": "declare",
+                "severity": "P1",
+                "group_by": ["alertname", "service"],
+            }
+            for g in range(groups)
+        ],
+    }
 
 
 def alert(group: int, n: int) -> dict:
@@ -131,6 +142,8 @@ def main() -> None:
     args = ap.parse_args()
     bodies, distinct = notifications(args.alerts, args.groups, args.per_post, 5, 0.1)
 
+    os.environ["WARROOM_BENCH_PD_KEY"] = PD_KEY
+    pagerduty = PagerDutyStandIn({PD_KEY}).start()
     with database(args.db, PG_ADMIN) as url, SlackStandIn(rate_limits=RateLimits()) as slack:
         settings = Settings(
             slack_bot_token=TOKEN,
@@ -139,7 +152,11 @@ def main() -> None:
             database_url=url,
             redis_url="",
         )
-        rt = build_runtime(settings, Policy(alerts=POLICY))
+        target = PagingTarget(
+            provider="pagerduty", key_env="WARROOM_BENCH_PD_KEY", url=pagerduty.url
+        )
+        paging = PagingPolicy(targets={f"svc{g:02d}": target for g in range(args.groups)})
+        rt = build_runtime(settings, Policy(alerts=alerts_policy(args.groups), paging=paging))
         server = BackgroundServer(build_asgi(build_app(rt, SECRET, TOKEN), rt)).start()
         driver = SlackDriver(
             bot_url=server.url + "/slack/events", signing_secret=SECRET, standin=slack
@@ -179,6 +196,8 @@ def main() -> None:
         typing.join()
         cpu1 = resource.getrusage(resource.RUSAGE_SELF)
         rt.wait_idle(120)
+        time.sleep(digest.EVERY + 1)  # the last coalesced war-room posts
+        rt.wait_idle(120)
 
         with rt.db.read() as s:
             incidents = s.scalar(select(func.count()).select_from(Incident))
@@ -188,9 +207,15 @@ def main() -> None:
             keys = s.scalars(
                 select(TimelineEvent.source_key).where(TimelineEvent.kind.like("alert_%"))
             ).all()
+            rooms = s.scalars(select(Incident.channel_id)).all()
+        alert_posts = sum(
+            1 for ch in rooms if ch for m in slack.messages(ch) if ":bell:" in m.get("text", "")
+        )
+        triggers = [a.triggers for a in pagerduty.alerts]
         server.stop()
         rt.shutdown()
         slack.event_sink = None
+    pagerduty.stop()
 
     sent_alerts = sum(len(json.loads(b)["alerts"]) for b in bodies)
     cpu = (cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime)
@@ -207,6 +232,11 @@ def main() -> None:
     print(f"lost (sent, not stored)             {distinct - stored:8d}")
     print(f"stored but on no incident           {unattached:8d}")
     print(f"doubled (twice on a timeline)       {len(keys) - len(set(keys)):8d}")
+    print(f"war-room alert posts (coalesced)     {alert_posts:8d}")
+    print(
+        f"services paged (PagerDuty alerts)   {len(triggers):8d}   (expected {args.groups}, "
+        f"each triggered once: {all(t == 1 for t in triggers)})"
+    )
     print(
         f"webhook p50 / p95 / p99             {pct(latencies, 50) * 1000:6.1f} / "
         f"{pct(latencies, 95) * 1000:6.1f} / {pct(latencies, 99) * 1000:6.1f} ms"

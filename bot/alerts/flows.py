@@ -84,6 +84,8 @@ def declare_group(
             team_id="",
             channel="",
             source_link=a.generator_url or external,
+            # Named at declaration, so a P0/P1 pages the service's on-call as it commits.
+            service_name=route.service or None,
         )
     except IncidentError as e:
         log.warning("declaring for alert group %s failed: %s", group_id, e)
