@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
+from dotenv import load_dotenv
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -18,13 +19,15 @@ from bot.paging.policy import PagingPolicy
 from bot.severity import CODES, SeverityLevel
 from bot.statuspage.policy import StatusPagePolicy
 
+ENV_FILE = ".env"
+
 
 class ConfigError(Exception):
     """A bad setting; its message is one line naming the key and what is allowed."""
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_file=ENV_FILE, extra="ignore")
 
     slack_bot_token: str = ""
     slack_signing_secret: str = ""
@@ -328,6 +331,9 @@ def _one_line(err: ValidationError, source: str) -> str:
 
 
 def load_settings(**overrides: object) -> Settings:
+    # Secrets the policy names by variable (paging keys, hook tokens, DSNs) may sit in `.env`
+    # too; what the process environment already has wins.
+    load_dotenv(ENV_FILE, override=False)
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as err:

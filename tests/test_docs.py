@@ -104,3 +104,21 @@ def test_scripted_sandbox_plays_an_incident_end_to_end() -> None:
     assert re.search(r"\[x\] Roll back if a recent deployment caused it .*request #3 succeeded",
                      response)  # fmt: skip
     assert "[ ] Check recent events of the workload" in response  # left open
+
+
+def test_secrets_the_policy_names_may_sit_in_dot_env(tmp_path, monkeypatch) -> None:
+    import os
+
+    from bot.config import load_settings
+
+    (tmp_path / ".env").write_text(
+        "WARROOM_DOTENV_PAGE_KEY=from-file\nWARROOM_DOTENV_SET=from-file\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("WARROOM_DOTENV_SET", "from-environment")
+    try:
+        load_settings()
+        assert os.environ["WARROOM_DOTENV_PAGE_KEY"] == "from-file"
+        assert os.environ["WARROOM_DOTENV_SET"] == "from-environment"
+    finally:
+        os.environ.pop("WARROOM_DOTENV_PAGE_KEY", None)
