@@ -21,6 +21,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     create_engine,
@@ -174,6 +175,8 @@ def plain_value(column: Any, n: int) -> Any:
         return TODAY
     if isinstance(t, JSON):
         return {"seeded": True}
+    if isinstance(t, LargeBinary):
+        return f"v{n}".encode()
     if isinstance(t, String):
         return f"v{n}-{column.name}"[:length]
     return f"v{n}"
