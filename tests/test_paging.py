@@ -229,3 +229,14 @@ def test_reopened_incident_paged_again_is_resolved_again(paged, pd) -> None:
     assert [a.status for a in pd.alerts] == ["resolved", "resolved"]
     actions = [c.body["event_action"] for c in pd.calls("/v2/enqueue")]
     assert actions == ["trigger", "resolve", "trigger", "resolve"]
+
+
+def test_a_private_incident_is_paged_by_its_number_only(paged, pd) -> None:
+    paged.cmd("declare P1 --private Credentials leaked from billing-db")
+    _settled(paged)
+    [inc] = incidents(paged.rt)
+    assert inc.private
+    [alert] = pd.alerts
+    assert f"private incident {inc.number}" in alert.summary
+    assert "billing" not in alert.summary.lower() and "leaked" not in alert.summary.lower()
+    assert all("billing" not in str(c).lower() for c in pd.calls("/v2/enqueue"))

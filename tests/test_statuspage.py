@@ -182,3 +182,14 @@ def test_p2_gets_no_offer_and_a_refused_key_is_said_without_it(bot_sp, sp, monke
     assert len(said) == 1 and "HTTP 401" in said[0] and "wrong-key-zzz" not in said[0]
     [post] = _posts(bot.rt)
     assert post.state == "draft"  # can be published once the key is fixed
+
+
+def test_a_private_incident_is_offered_no_draft_on_its_own(bot_sp, sp) -> None:
+    bot = bot_sp
+    bot.cmd("declare P1 --private Credentials leaked from billing-db")
+    bot.settle()
+    [inc] = incidents(bot.rt)
+    assert inc.private
+    bot.cmd("role comms @carol", channel=inc.channel_id)
+    bot.settle()
+    assert _posts(bot.rt) == [] and sp.received == []

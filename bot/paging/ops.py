@@ -35,6 +35,9 @@ def _send_after_commit(s: Session, rt: Runtime) -> None:
 
 
 def _summary(inc: Incident, message: str = "") -> str:
+    if getattr(inc, "private", False):
+        # Need to know: the page leaves Slack, so a private incident is paged by its number only.
+        return f"[{inc.severity}] private incident {inc.number}: see its war room in Slack"
     text = f"[{inc.severity}] {inc.number}: {inc.title}"
     return f"{text} — {message}" if message else text
 

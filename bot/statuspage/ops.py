@@ -41,7 +41,8 @@ def status_page(rt: Runtime) -> StatusPage:
 
 def _wanted(rt: Runtime, inc: Incident) -> bool:
     p = rt.policy.status_page
-    return p.enabled and inc.severity in p.severities
+    # A private incident is never offered to the public status page on its own.
+    return p.enabled and inc.severity in p.severities and not getattr(inc, "private", False)
 
 
 def _offer_after_commit(s: Session, rt: Runtime, incident_id: int) -> None:
