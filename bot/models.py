@@ -251,8 +251,8 @@ class SeenRequest(Base):
 # Tables of other packages, registered on the same metadata (migrations compare against it).
 import bot.alerts.models  # noqa: E402
 import bot.approvals.models  # noqa: E402
-import bot.console.models  # noqa: E402, F401
+import bot.console.models  # noqa: E402
 import bot.evidence.models  # noqa: E402
-import bot.paging.models  # noqa: E402, F401
-import bot.playbooks.models  # noqa: E402, F401
+import bot.paging.models  # noqa: E402
+import bot.playbooks.models  # noqa: E402
 import bot.statuspage.models  # noqa: E402, F401
