@@ -203,9 +203,11 @@ def test_pins_reactions_files_and_the_keyboard(page, url, web, shots) -> None:  
     page.screenshot(path=shots / "sandbox-file.png", full_page=True)
     assert low_contrast(page) == []
     page.go_back()
+    page.wait_for_load_state()
 
     # The keyboard alone: the composer has the focus, Enter sends; Tab reaches every control.
-    assert page.evaluate("document.activeElement.id") == "text"
+    # (Focus is given once the page has loaded: wait for it, fail if it never comes.)
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'text'")
     page.keyboard.type("/incident help")
     page.keyboard.press("Enter")
     page.wait_for_load_state()
